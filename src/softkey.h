@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The development software key: a 32-byte Ed25519 seed in a file of mode
+ * 0600, for demos and tests only.  Production keys live in a PKCS#11
+ * token.  The file format is one line "receiptd-softkey-v1 <b64url seed>".
+ * Files are created with O_EXCL and never overwritten; a file readable by
+ * group or others, or not a regular file, is refused.  The seed is held
+ * in locked memory and wiped on close.
+ */
+#ifndef RCPT_SRC_SOFTKEY_H
+#define RCPT_SRC_SOFTKEY_H
+
+#include "err.h"
+#include "signer.h"
+
+struct rcpt_softkey;
+
+/**
+ * Creates a new key file at @p path from fresh random bytes.
+ * @return RCPT_OK, RCPT_E_EXISTS when @p path exists, RCPT_E_IO.
+ */
+int rcpt_softkey_generate(const char *path, struct rcpt_diag *diag)
+    RCPT_MUST_CHECK;
+
+/**
+ * Opens the key at @p path.
+ * @param[out] out caller closes with rcpt_softkey_close().
+ * @return RCPT_OK, RCPT_E_NOT_FOUND, RCPT_E_IO, RCPT_E_DENIED (mode or
+ * type wrong), RCPT_E_PARSE (bad contents), RCPT_E_NOMEM.
+ */
+int rcpt_softkey_open(const char *path, struct rcpt_softkey **out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/** Same as opening a file holding @p seed; for golden tests. */
+int rcpt_softkey_from_seed(const uint8_t seed[RCPT_ED25519_SEED_LEN],
+    struct rcpt_softkey **out) RCPT_MUST_CHECK;
+
+/**
+ * Fills @p s so that it signs with this key.  @p s borrows @p k, which
+ * must outlive it.
+ */
+void rcpt_softkey_signer(struct rcpt_softkey *k, struct rcpt_signer *s);
+
+/** Wipes and frees; accepts NULL. */
+void rcpt_softkey_close(struct rcpt_softkey *k);
+
+#endif

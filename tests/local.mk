@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: Apache-2.0
+# One CUnit program per module (STYLE 9); each links libreceipt and testlib.
+TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-DVECTORS_DIR=\"$(abs_top_srcdir)/tests/vectors\" \
+	-DRECEIPTCTL=\"$(abs_top_builddir)/src/receiptctl\"
+TEST_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
+TEST_LIBS = tests/libtestlib.la src/libreceipt.la $(CUNIT_LIBS) \
+	$(JSONC_LIBS) $(CRYPTO_LIBS)
+
+check_LTLIBRARIES = tests/libtestlib.la
+tests_libtestlib_la_SOURCES = tests/testlib.c tests/testlib.h
+tests_libtestlib_la_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_libtestlib_la_CFLAGS = $(TEST_CFLAGS)
+
+RCPT_TESTS = \
+	tests/test-err \
+	tests/test-encode \
+	tests/test-json \
+	tests/test-jcs \
+	tests/test-ed25519 \
+	tests/test-jwk \
+	tests/test-softkey \
+	tests/test-merkle \
+	tests/test-checkpoint \
+	tests/test-proof \
+	tests/test-receipt \
+	tests/test-verify \
+	tests/test-bundle \
+	tests/test-cli
+
+check_PROGRAMS += $(RCPT_TESTS)
+TESTS += $(RCPT_TESTS)
+
+tests_test_err_SOURCES = tests/test-err.c
+tests_test_encode_SOURCES = tests/test-encode.c
+tests_test_json_SOURCES = tests/test-json.c
+tests_test_jcs_SOURCES = tests/test-jcs.c
+tests_test_ed25519_SOURCES = tests/test-ed25519.c
+tests_test_jwk_SOURCES = tests/test-jwk.c
+tests_test_softkey_SOURCES = tests/test-softkey.c
+tests_test_merkle_SOURCES = tests/test-merkle.c
+tests_test_checkpoint_SOURCES = tests/test-checkpoint.c
+tests_test_proof_SOURCES = tests/test-proof.c
+tests_test_receipt_SOURCES = tests/test-receipt.c
+tests_test_verify_SOURCES = tests/test-verify.c
+tests_test_bundle_SOURCES = tests/test-bundle.c
+tests_test_cli_SOURCES = tests/test-cli.c
+
+# Every test program shares the same flags; automake wants them per target.
+tests_test_err_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_encode_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_json_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jcs_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_ed25519_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jwk_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_softkey_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_merkle_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_checkpoint_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_proof_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_receipt_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_verify_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_bundle_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cli_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_err_CFLAGS = $(TEST_CFLAGS)
+tests_test_encode_CFLAGS = $(TEST_CFLAGS)
+tests_test_json_CFLAGS = $(TEST_CFLAGS)
+tests_test_jcs_CFLAGS = $(TEST_CFLAGS)
+tests_test_ed25519_CFLAGS = $(TEST_CFLAGS)
+tests_test_jwk_CFLAGS = $(TEST_CFLAGS)
+tests_test_softkey_CFLAGS = $(TEST_CFLAGS)
+tests_test_merkle_CFLAGS = $(TEST_CFLAGS)
+tests_test_checkpoint_CFLAGS = $(TEST_CFLAGS)
+tests_test_proof_CFLAGS = $(TEST_CFLAGS)
+tests_test_receipt_CFLAGS = $(TEST_CFLAGS)
+tests_test_verify_CFLAGS = $(TEST_CFLAGS)
+tests_test_bundle_CFLAGS = $(TEST_CFLAGS)
+tests_test_cli_CFLAGS = $(TEST_CFLAGS)
+tests_test_err_LDADD = $(TEST_LIBS)
+tests_test_encode_LDADD = $(TEST_LIBS)
+tests_test_json_LDADD = $(TEST_LIBS)
+tests_test_jcs_LDADD = $(TEST_LIBS)
+tests_test_ed25519_LDADD = $(TEST_LIBS)
+tests_test_jwk_LDADD = $(TEST_LIBS)
+tests_test_softkey_LDADD = $(TEST_LIBS)
+tests_test_merkle_LDADD = $(TEST_LIBS)
+tests_test_checkpoint_LDADD = $(TEST_LIBS)
+tests_test_proof_LDADD = $(TEST_LIBS)
+tests_test_receipt_LDADD = $(TEST_LIBS)
+tests_test_verify_LDADD = $(TEST_LIBS)
+tests_test_bundle_LDADD = $(TEST_LIBS)
+tests_test_cli_LDADD = $(TEST_LIBS)
+
+EXTRA_DIST += tests/vectors tests/lsan.supp
+
+# libFuzzer targets (--enable-fuzzing): `make fuzz-run` runs each briefly.
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-jcs
+tests_fuzz_fuzz_jcs_SOURCES = tests/fuzz/fuzz-jcs.c
+tests_fuzz_fuzz_jcs_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_jcs_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_jcs_LDADD = src/libreceipt.la $(JSONC_LIBS)
+
+FUZZ_SECONDS ?= 30
+fuzz-run: tests/fuzz/fuzz-jcs
+	mkdir -p tests/fuzz/corpus-jcs
+	tests/fuzz/fuzz-jcs -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    tests/fuzz/corpus-jcs $(srcdir)/tests/vectors/jcs/input
+else
+fuzz-run:
+	@echo "fuzz-run needs ./configure --enable-fuzzing (clang)" >&2; exit 2
+endif
+EXTRA_DIST += tests/fuzz/fuzz-jcs.c
+
+# Valgrind rerun of the whole suite (STYLE 10).
+memcheck: $(check_PROGRAMS)
+	$(MAKE) $(AM_MAKEFLAGS) check \
+	    LOG_COMPILER="$(LIBTOOL) --mode=execute valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet"
+.PHONY: memcheck fuzz-run

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Test scaffolding; see testlib.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+int
+rcpt_test_run(CU_SuiteInfo *suites)
+{
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	if (CU_register_suites(suites) != CUE_SUCCESS) {
+		fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	if (CU_basic_run_tests() != CUE_SUCCESS) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	failed = CU_get_number_of_failures() +
+	    CU_get_number_of_tests_failed();
+	if (CU_get_number_of_tests_run() == 0)
+		failed = 1;
+	CU_cleanup_registry();
+	return failed == 0 ? 0 : 1;
+}
+
+const char *
+rcpt_test_vectors_dir(void)
+{
+	const char *d = getenv("VECTORS_DIR");
+
+	return d != NULL && *d != '\0' ? d : VECTORS_DIR;
+}
+
+char *
+rcpt_test_read_file(const char *path, size_t *len_out)
+{
+	FILE *f;
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0, n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			if ((nb = realloc(buf, cap + 1)) == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (len_out != NULL)
+		*len_out = len;
+	return buf;
+}
+
+char *
+rcpt_test_read_vector(const char *rel, size_t *len_out)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", rcpt_test_vectors_dir(), rel);
+	return rcpt_test_read_file(path, len_out);
+}
+
+int
+rcpt_test_write_file(const char *path, const void *p, size_t len)
+{
+	int fd;
+	ssize_t w;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
+	    0)
+		return -1;
+	w = write(fd, p, len);
+	if (close(fd) != 0 || w < 0 || (size_t)w != len)
+		return -1;
+	return 0;
+}
+
+char *
+rcpt_test_mkdtemp(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	if ((path = malloc(strlen(base) + 32)) == NULL)
+		return NULL;
+	sprintf(path, "%s/rcpt-test.XXXXXX", base);
+	if (mkdtemp(path) == NULL) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+void
+rcpt_test_rmdir(const char *dir)
+{
+	if (dir != NULL)
+		(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *
+rcpt_test_path(const char *dir, const char *name)
+{
+	static char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+	return buf;
+}
