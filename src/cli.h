@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * receiptctl, the operators' and auditors' command line: the subcommand
+ * table shared by cli.c and the cli-<cmd>.c files, and the small helpers
+ * they have in common (usage lines, error lines, exit codes, reading
+ * files with a size cap).  This version has the offline subcommands only;
+ * it never talks to the daemon.
+ *
+ * Exit statuses follow SPEC 8: 0 clean or success, 1 broken or refused
+ * input, 2 usage or I/O error.  Every message a command prints to stderr
+ * starts with "receiptctl CMD: " and carries the rcpt_diag text, which
+ * names the field and the rule but never a rejected value.
+ */
+#ifndef RCPT_SRC_CLI_H
+#define RCPT_SRC_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+
+#define RCPT_CLI_EXIT_OK     0 /* clean, success */
+#define RCPT_CLI_EXIT_BROKEN 1 /* broken or refused input */
+#define RCPT_CLI_EXIT_USAGE  2 /* usage or I/O error */
+
+#define RCPT_CLI_MAX_THREADS 64 /* largest --threads accepted */
+
+/* Subcommands: cmd_<name>(argc, argv) with argv[0] the command name. */
+int cmd_canon(int argc, char *argv[]);
+int cmd_verify(int argc, char *argv[]);
+int cmd_verify_bundle(int argc, char *argv[]);
+int cmd_verify_proof(int argc, char *argv[]);
+int cmd_keygen(int argc, char *argv[]);
+int cmd_dev_chain(int argc, char *argv[]);
+int cmd_dev_bundle(int argc, char *argv[]);
+
+/* Messages */
+
+/** Prints the usage lines and options of @p cmd to @p f. */
+void rcpt_cli_usage(FILE *f, const char *cmd);
+
+/** Prints "receiptctl CMD: <message>" and a newline to stderr. */
+void rcpt_cli_warn(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/**
+ * Prints "receiptctl CMD: <message>" and the usage lines of @p cmd to
+ * stderr.
+ * @return RCPT_CLI_EXIT_USAGE, so commands can `return` it.
+ */
+int rcpt_cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/**
+ * Reports a getopt_long() failure (@p c is '?' or ':') for the option
+ * at @p argv[optind - 1], or prints the usage for 'h'.
+ * @return RCPT_CLI_EXIT_OK for 'h', RCPT_CLI_EXIT_USAGE otherwise.
+ */
+int rcpt_cli_option_error(const char *cmd, int c, char *argv[]);
+
+/** Exit status for a library error: 0, 1 (refused input) or 2. */
+int rcpt_cli_exit_code(int err);
+
+/**
+ * Prints rcpt_diag_msg(@p d, @p err) as a "receiptctl CMD:" line.
+ * @return rcpt_cli_exit_code(@p err).
+ */
+int rcpt_cli_fail(const char *cmd, int err, const struct rcpt_diag *d);
+
+/* Input */
+
+/**
+ * Reads the whole of @p path ("-" is stdin), refusing more than @p cap
+ * bytes.
+ * @param[out] out NUL-terminated; caller frees with free().
+ * @return RCPT_OK, RCPT_E_NOT_FOUND, RCPT_E_IO, RCPT_E_TOO_LARGE,
+ * RCPT_E_NOMEM; @p diag names the file and the rule.
+ */
+int rcpt_cli_read_file(const char *path, size_t cap, char **out,
+    size_t *len_out, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * Parses a decimal integer option value in [@p min, @p max].
+ * @return RCPT_OK or RCPT_E_INVAL.
+ */
+int rcpt_cli_parse_long(const char *s, long min, long max, long *out)
+    RCPT_MUST_CHECK;
+
+/** Online CPUs, at least 1 and at most 8: the default --threads. */
+int rcpt_cli_default_threads(void);
+
+/**
+ * Writes @p len bytes to stdout and flushes it.
+ * @return RCPT_OK or RCPT_E_IO.
+ */
+int rcpt_cli_write_stdout(const void *p, size_t len) RCPT_MUST_CHECK;
+
+#endif
