@@ -7,8 +7,9 @@
  *
  * It accepts trees from rcpt_json_parse and trees built in code.
  * json_type_int values must lie within +-2^53 and doubles must be
- * finite; strings must be valid UTF-8.  Anything else is refused, never
- * approximated.
+ * finite; strings and member names must be valid UTF-8 without
+ * noncharacters (what rcpt_json_parse accepts, so every output parses
+ * again).  Anything else is refused, never approximated.
  */
 #ifndef RCPT_SRC_JCS_H
 #define RCPT_SRC_JCS_H
@@ -19,7 +20,8 @@
 
 #include "err.h"
 
-#define RCPT_JCS_NUMBER_MAX 32 /* longest ES6 number text plus NUL */
+#define RCPT_JCS_NUMBER_MAX 32  /* longest ES6 number text plus NUL */
+#define RCPT_JCS_DEPTH_MAX  272 /* nesting of trees built in code */
 
 /** A growable byte buffer; init with {0}, free with rcpt_buf_clear(). */
 struct rcpt_buf {
@@ -33,8 +35,8 @@ void rcpt_buf_clear(struct rcpt_buf *b);
 /** Empties @p b but keeps its memory for reuse. */
 void rcpt_buf_reset(struct rcpt_buf *b);
 /** Appends @p n bytes. @return RCPT_OK or RCPT_E_NOMEM. */
-int rcpt_buf_append(struct rcpt_buf *b, const void *p, size_t n)
-    RCPT_MUST_CHECK;
+int rcpt_buf_append(
+    struct rcpt_buf *b, const void *p, size_t n) RCPT_MUST_CHECK;
 
 /**
  * Formats @p d as ECMAScript Number#toString does (shortest round-trip
@@ -44,8 +46,11 @@ int rcpt_buf_append(struct rcpt_buf *b, const void *p, size_t n)
 int rcpt_jcs_number(double d, char out[RCPT_JCS_NUMBER_MAX]) RCPT_MUST_CHECK;
 
 /**
- * Appends JCS(@p v) to @p b (NULL means JSON null).
- * @return RCPT_OK, RCPT_E_INVAL (see above), RCPT_E_NOMEM.
+ * Appends JCS(@p v) to @p b (NULL means JSON null).  On failure @p b
+ * may hold a partial value after its old contents.
+ * @return RCPT_OK, RCPT_E_INVAL (see above; diag names the path from
+ * "$"), RCPT_E_TOO_LARGE for nesting beyond RCPT_JCS_DEPTH_MAX,
+ * RCPT_E_NOMEM.
  */
 int rcpt_jcs_append(struct rcpt_buf *b, const json_object *v,
     struct rcpt_diag *diag) RCPT_MUST_CHECK;
@@ -54,6 +59,7 @@ int rcpt_jcs_append(struct rcpt_buf *b, const json_object *v,
  * Serializes @p v into a new buffer.
  * @param[out] out NUL-terminated; caller frees with free().
  * @param[out] len_out length without the NUL.
+ * @return as rcpt_jcs_append().
  */
 int rcpt_jcs_serialize(const json_object *v, char **out, size_t *len_out,
     struct rcpt_diag *diag) RCPT_MUST_CHECK;

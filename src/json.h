@@ -14,6 +14,10 @@
  *
  * Limitation: json-c stores member names as C strings, so a member
  * name containing U+0000 is refused (RCPT_E_INVAL) rather than cut.
+ *
+ * Numbers are converted with strtod(3) on a text that has no decimal
+ * point (the fraction is folded into the exponent), so the result does
+ * not depend on LC_NUMERIC.
  */
 #ifndef RCPT_SRC_JSON_H
 #define RCPT_SRC_JSON_H
@@ -26,8 +30,8 @@
 #include "err.h"
 
 #define RCPT_JSON_DEPTH_DEFAULT 64  /* SPEC 1.1 */
-#define RCPT_JSON_DEPTH_MAX	256 /* verifiers accept up to this */
-#define RCPT_JSON_MAX_SAFE	9007199254740992.0 /* 2^53 */
+#define RCPT_JSON_DEPTH_MAX     256 /* verifiers accept up to this */
+#define RCPT_JSON_MAX_SAFE      9007199254740992.0 /* 2^53 */
 
 /**
  * Parses one JSON text.
@@ -45,8 +49,52 @@
  * RCPT_E_NOMEM.
  */
 int rcpt_json_parse(const char *buf, size_t len, int max_depth,
-    const char *path, json_object **out, struct rcpt_diag *diag)
-    RCPT_MUST_CHECK;
+    const char *path, json_object **out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/*
+ * Locations inside a JSON text, for error messages.  A path is a chain
+ * of steps from the innermost value outwards; NULL is the root.  The
+ * steps live on the caller's stack, so building one costs nothing until
+ * a message needs it.
+ */
+#define RCPT_JSON_PATH_MAX 200 /* longest path text, NUL included */
+
+/** One step of a JSON path. */
+struct rcpt_json_path {
+	const struct rcpt_json_path *up; /* enclosing step, NULL at the root */
+	const char *name;                /* member name (borrowed), or NULL */
+	size_t name_len;                 /* bytes in name */
+	size_t index;                    /* array index when name is NULL */
+};
+
+/**
+ * Writes @p at as text such as `data.items[3]["a b"]` into @p out.
+ * Names matching [A-Za-z_][A-Za-z0-9_]* appear as `.name`, others as
+ * `["..."]` JSON-escaped and cut after 40 bytes or so; a path too
+ * long for @p cap loses its middle steps to "...".
+ * @param[in] root name of the root value; NULL or "" means "$".
+ * @param[out] out always NUL-terminated when @p cap > 0.
+ */
+void rcpt_json_path_format(
+    const struct rcpt_json_path *at, const char *root, char *out, size_t cap);
+
+/*
+ * JCS writes every double below 1e21 without an exponent, so the
+ * canonical text of 1e20 is an integer literal beyond 2^53.  Client
+ * input must still be refused (SPEC 1.1), but text that is already
+ * canonical (stored receipts, bundles) must read back.
+ */
+#define RCPT_JSON_BIG_INTS 0x1u /* accept integer literals beyond 2^53 */
+
+/**
+ * rcpt_json_parse() with @p flags (0 or RCPT_JSON_BIG_INTS, with which
+ * integer literals beyond 2^53 round to the nearest double like any
+ * other number instead of being refused).
+ */
+int rcpt_json_parse_ex(const char *buf, size_t len, int max_depth,
+    const char *path, unsigned flags, json_object **out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /**
  * Reads a non-negative integer no larger than 2^53 from @p v, which
