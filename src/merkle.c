@@ -93,8 +93,8 @@ hash_node(struct hasher *h, const uint8_t l[RCPT_HASH_LEN],
 }
 
 void
-rcpt_merkle_leaf_hash(const uint8_t entry_hash[RCPT_HASH_LEN],
-    uint8_t out[RCPT_HASH_LEN])
+rcpt_merkle_leaf_hash(
+    const uint8_t entry_hash[RCPT_HASH_LEN], uint8_t out[RCPT_HASH_LEN])
 {
 	/* On an OpenSSL failure out is all zero: see hash_parts(). */
 	(void)hash_parts(NULL, 0x00, entry_hash, NULL, out);
@@ -111,10 +111,10 @@ void
 rcpt_merkle_empty_root(uint8_t out[RCPT_HASH_LEN])
 {
 	/* SHA-256 of the empty string, a constant of the hash function. */
-	static const uint8_t empty[RCPT_HASH_LEN] = { 0xe3, 0xb0, 0xc4, 0x42,
-		0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f,
-		0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
-		0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55 };
+	static const uint8_t empty[RCPT_HASH_LEN] = {0xe3, 0xb0, 0xc4, 0x42,
+	    0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9,
+	    0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95,
+	    0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
 
 	memcpy(out, empty, RCPT_HASH_LEN);
 }
@@ -167,7 +167,7 @@ acc_root(struct hasher *h, const struct rcpt_merkle_acc *a,
 			memcpy(cur, a->stack[level], RCPT_HASH_LEN);
 			have = 1;
 		} else if ((r = hash_node(h, a->stack[level], cur, cur)) !=
-		    RCPT_OK) {
+		           RCPT_OK) {
 			memset(out, 0, RCPT_HASH_LEN);
 			return r;
 		}
@@ -177,15 +177,15 @@ acc_root(struct hasher *h, const struct rcpt_merkle_acc *a,
 }
 
 void
-rcpt_merkle_acc_push(struct rcpt_merkle_acc *a,
-    const uint8_t leaf_hash[RCPT_HASH_LEN])
+rcpt_merkle_acc_push(
+    struct rcpt_merkle_acc *a, const uint8_t leaf_hash[RCPT_HASH_LEN])
 {
 	(void)acc_push(NULL, a, leaf_hash);
 }
 
 void
-rcpt_merkle_acc_root(const struct rcpt_merkle_acc *a,
-    uint8_t out[RCPT_HASH_LEN])
+rcpt_merkle_acc_root(
+    const struct rcpt_merkle_acc *a, uint8_t out[RCPT_HASH_LEN])
 {
 	(void)acc_root(NULL, a, out);
 }
@@ -195,7 +195,7 @@ static int
 subtree_root(struct hasher *h, rcpt_merkle_leaf_fn fn, void *ctx, uint64_t lo,
     uint64_t hi, uint8_t out[RCPT_HASH_LEN])
 {
-	struct rcpt_merkle_acc a = { 0 };
+	struct rcpt_merkle_acc a = {0};
 	uint8_t leaf[RCPT_HASH_LEN];
 	uint64_t i;
 	int r;
@@ -221,8 +221,8 @@ split_point(uint64_t n)
 }
 
 int
-rcpt_merkle_root(rcpt_merkle_leaf_fn fn, void *ctx, uint64_t n,
-    uint8_t out[RCPT_HASH_LEN])
+rcpt_merkle_root(
+    rcpt_merkle_leaf_fn fn, void *ctx, uint64_t n, uint8_t out[RCPT_HASH_LEN])
 {
 	struct hasher h;
 	int r;
@@ -289,7 +289,7 @@ rcpt_merkle_consistency_path(rcpt_merkle_leaf_fn fn, void *ctx,
     uint64_t old_size, uint64_t new_size,
     uint8_t path_out[RCPT_MERKLE_MAX_PATH][RCPT_HASH_LEN], size_t *n_out)
 {
-	uint8_t down[RCPT_MERKLE_MAX_PATH + 1][RCPT_HASH_LEN];
+	uint8_t down[RCPT_MERKLE_MAX_PATH][RCPT_HASH_LEN];
 	struct hasher h;
 	uint64_t lo = 0, hi = new_size, m = old_size, k;
 	size_t n = 0, i, o = 0;
@@ -389,8 +389,8 @@ rcpt_merkle_verify_inclusion(const uint8_t leaf_hash[RCPT_HASH_LEN],
 int
 rcpt_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
     const uint8_t old_root[RCPT_HASH_LEN],
-    const uint8_t new_root[RCPT_HASH_LEN],
-    const uint8_t (*path)[RCPT_HASH_LEN], size_t n)
+    const uint8_t new_root[RCPT_HASH_LEN], const uint8_t (*path)[RCPT_HASH_LEN],
+    size_t n)
 {
 	uint8_t fr[RCPT_HASH_LEN], sr[RCPT_HASH_LEN];
 	const uint8_t *c;
