@@ -31,8 +31,8 @@ int rcpt_ed25519_public(const uint8_t seed[RCPT_ED25519_SEED_LEN],
  * @return RCPT_OK, RCPT_E_INTERNAL.
  */
 int rcpt_ed25519_sign(const uint8_t seed[RCPT_ED25519_SEED_LEN],
-    const uint8_t *msg, size_t len, uint8_t sig_out[RCPT_ED25519_SIG_LEN])
-    RCPT_MUST_CHECK;
+    const uint8_t *msg, size_t len,
+    uint8_t sig_out[RCPT_ED25519_SIG_LEN]) RCPT_MUST_CHECK;
 
 /**
  * Verifies @p sig over @p msg under @p pub, strictly.  Thread-safe.
@@ -40,8 +40,8 @@ int rcpt_ed25519_sign(const uint8_t seed[RCPT_ED25519_SEED_LEN],
  * RCPT_E_NOMEM / RCPT_E_INTERNAL when OpenSSL could not run.
  */
 int rcpt_ed25519_verify(const uint8_t pub[RCPT_ED25519_PUB_LEN],
-    const uint8_t *msg, size_t len, const uint8_t sig[RCPT_ED25519_SIG_LEN])
-    RCPT_MUST_CHECK;
+    const uint8_t *msg, size_t len,
+    const uint8_t sig[RCPT_ED25519_SIG_LEN]) RCPT_MUST_CHECK;
 
 /** 1 when @p pub is a canonical encoding of a point not of small order. */
 int rcpt_ed25519_pub_is_acceptable(const uint8_t pub[RCPT_ED25519_PUB_LEN]);
@@ -52,10 +52,18 @@ int rcpt_ed25519_pub_is_acceptable(const uint8_t pub[RCPT_ED25519_PUB_LEN]);
  */
 struct rcpt_ed25519_vctx;
 
-/** @param[out] out caller frees with rcpt_ed25519_vctx_free(). */
+/**
+ * Makes a context for @p pub.  A key that rcpt_ed25519_pub_is_acceptable()
+ * refuses still gives a context, whose every check then fails.
+ * @param[out] out caller frees with rcpt_ed25519_vctx_free().
+ * @return RCPT_OK, RCPT_E_NOMEM.
+ */
 int rcpt_ed25519_vctx_new(const uint8_t pub[RCPT_ED25519_PUB_LEN],
     struct rcpt_ed25519_vctx **out) RCPT_MUST_CHECK;
-/** Same result as rcpt_ed25519_verify under the context's key. */
+/**
+ * Same result as rcpt_ed25519_verify under the context's key; allocates
+ * nothing of its own.  RCPT_E_INVAL when @p c is NULL.
+ */
 int rcpt_ed25519_vctx_verify(struct rcpt_ed25519_vctx *c, const uint8_t *msg,
     size_t len, const uint8_t sig[RCPT_ED25519_SIG_LEN]) RCPT_MUST_CHECK;
 /** Accepts NULL. */

@@ -27,8 +27,8 @@ int rcpt_jwk_kid(const uint8_t pub[RCPT_ED25519_PUB_LEN],
  * Builds {"crv":"Ed25519","kty":"OKP","x":...}.
  * @param[out] out new reference; caller json_object_put()s it.
  */
-int rcpt_jwk_from_public(const uint8_t pub[RCPT_ED25519_PUB_LEN],
-    json_object **out) RCPT_MUST_CHECK;
+int rcpt_jwk_from_public(
+    const uint8_t pub[RCPT_ED25519_PUB_LEN], json_object **out) RCPT_MUST_CHECK;
 
 /**
  * Reads a JWK that must have exactly crv, kty and x (as in receipts).
@@ -37,8 +37,8 @@ int rcpt_jwk_from_public(const uint8_t pub[RCPT_ED25519_PUB_LEN],
  * @return RCPT_OK or RCPT_E_INVAL with @p diag naming the member.
  */
 int rcpt_jwk_parse_strict(const json_object *jwk, const char *path,
-    uint8_t pub_out[RCPT_ED25519_PUB_LEN], struct rcpt_diag *diag)
-    RCPT_MUST_CHECK;
+    uint8_t pub_out[RCPT_ED25519_PUB_LEN],
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 enum rcpt_key_status {
 	RCPT_KEY_ACTIVE = 0,
@@ -65,7 +65,9 @@ struct rcpt_jwks {
 
 /**
  * Parses a JWK Set text (SPEC 3): every member of every entry checked,
- * each kid recomputed, duplicates refused.
+ * each kid recomputed, duplicate kids and a second active key for one
+ * chain refused.  The top level must be exactly {"keys":[...]}; an empty
+ * array is accepted.
  * @param[out] out caller frees with rcpt_jwks_free().
  * @return RCPT_OK, RCPT_E_PARSE, RCPT_E_INVAL (diag names the entry and
  * member), RCPT_E_NOMEM.
@@ -74,15 +76,19 @@ int rcpt_jwks_parse(const char *text, size_t len, struct rcpt_jwks **out,
     struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /** Finds @p kid; NULL when absent.  Borrowed from @p set. */
-const struct rcpt_jwks_key *rcpt_jwks_find(const struct rcpt_jwks *set,
-    const char *kid);
+const struct rcpt_jwks_key *rcpt_jwks_find(
+    const struct rcpt_jwks *set, const char *kid);
 
 /**
- * Serializes @p set as JCS {"keys":[...]} (SPEC 3).
- * @param[out] out caller frees with free().
+ * Serializes @p set as JCS {"keys":[...]} (SPEC 3), entries in order.
+ * Each entry must pass the checks rcpt_jwks_parse() makes on one entry
+ * (its kid is recomputed from pub); duplicates are not looked for.
+ * @param[out] out NUL-terminated; caller frees with free().
+ * @return RCPT_OK, RCPT_E_INVAL (an entry breaks a rule), RCPT_E_NOMEM,
+ * RCPT_E_TOO_LARGE.
  */
-int rcpt_jwks_serialize(const struct rcpt_jwks *set, char **out,
-    size_t *len_out) RCPT_MUST_CHECK;
+int rcpt_jwks_serialize(
+    const struct rcpt_jwks *set, char **out, size_t *len_out) RCPT_MUST_CHECK;
 
 /** Accepts NULL. */
 void rcpt_jwks_free(struct rcpt_jwks *set);
