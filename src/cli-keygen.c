@@ -1,2 +1,102 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `receiptctl keygen --software PATH`: creates a development software key
+ * (src/softkey.h) and prints its kid and public JWK.  It refuses to
+ * overwrite an existing file and warns loudly that such keys are for
+ * development and tests only.  It never prints or logs seed bytes, and it
+ * does not create token keys: those are made with the token's own tools.
+ */
 #include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "jcs.h"
+#include "jwk.h"
+#include "signer.h"
+#include "softkey.h"
+
+static void
+warn_development(const char *cmd)
+{
+	rcpt_cli_warn(cmd, "WARNING: software keys are for development and "
+	                   "tests only");
+	rcpt_cli_warn(cmd, "WARNING: the seed is stored unencrypted; "
+	                   "production keys live in a PKCS#11 token");
+}
+
+/* Prints "KID\nJWK\n" for the key at @p path. */
+static int
+print_public(const char *path, struct rcpt_diag *diag)
+{
+	struct rcpt_softkey *k = NULL;
+	struct rcpt_signer s = {0};
+	json_object *jwk = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int r = RCPT_E_INTERNAL;
+
+	if ((r = rcpt_softkey_open(path, &k, diag)) != RCPT_OK)
+		goto out;
+	rcpt_softkey_signer(k, &s);
+	if ((r = rcpt_jwk_from_public(s.pub, &jwk)) != RCPT_OK)
+		goto out;
+	if ((r = rcpt_jcs_serialize(jwk, &text, &len, diag)) != RCPT_OK)
+		goto out;
+	if (printf("%s\n%s\n", s.kid, text) < 0 || fflush(stdout) != 0) {
+		r = rcpt_diag(diag, RCPT_E_IO, "stdout: write failed");
+		goto out;
+	}
+	r = RCPT_OK;
+out:
+	free(text);
+	json_object_put(jwk);
+	rcpt_softkey_close(k);
+	return r;
+}
+
+int
+cmd_keygen(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+	    {"software", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct rcpt_diag diag = {0};
+	const char *path = NULL;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		default:
+			return rcpt_cli_option_error(argv[0], c, argv);
+		}
+	}
+	if (optind != argc)
+		return rcpt_cli_usage_error(argv[0], "takes no operands");
+	if (path == NULL)
+		return rcpt_cli_usage_error(argv[0],
+		    "--software PATH is required (token keys are made with "
+		    "the token's own tools)");
+
+	warn_development(argv[0]);
+	if ((r = rcpt_softkey_generate(path, &diag)) != RCPT_OK) {
+		if (r == RCPT_E_EXISTS) {
+			rcpt_cli_warn(argv[0],
+			    "%s exists; refusing to overwrite a key", path);
+			return RCPT_CLI_EXIT_BROKEN;
+		}
+		return rcpt_cli_fail(argv[0], r, &diag);
+	}
+	if ((r = print_public(path, &diag)) != RCPT_OK)
+		return rcpt_cli_fail(argv[0], r, &diag);
+	return RCPT_CLI_EXIT_OK;
+}

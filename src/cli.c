@@ -1,3 +1,389 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * receiptctl's entry point: one table of subcommands (name, handler,
+ * summary, usage), a main() that only looks the name up, and the helpers
+ * every subcommand shares.  Each handler parses its own options with
+ * getopt_long and returns its exit status; nothing here exits early, so
+ * every handler's cleanup runs.  The process never calls setlocale():
+ * all output is the same in every locale, as SPEC 8 requires of the
+ * integrity line.
+ */
 #include "config.h"
-int main(void) { return 0; }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "mem.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char *argv[]);
+	const char *summary;
+	const char *synopsis; /* after "receiptctl NAME"; \n wraps a line */
+	const char *options;  /* one "  --opt  text" line each, or "" */
+};
+
+static const struct command commands[] = {
+    {"canon", cmd_canon,
+        "print the RFC 8785 canonical form of JSON read from stdin",
+        "[--max-depth N]",
+        "  --max-depth N     nesting allowed, 1 to 256 (default 64)\n"},
+    {"verify", cmd_verify, "verify a receipts.jsonl chain offline (SPEC 8)",
+        "[--checkpoint FILE] [--keys JWKS] [--threads N]\n"
+        "[--trust JWKS] FILE.jsonl",
+        "  --checkpoint FILE also verify this signed checkpoint\n"
+        "  --keys JWKS       key set that only helps find keys (checked)\n"
+        "  --threads N       signature workers, 1 to 64 (default: CPUs, "
+        "at most 8)\n"
+        "  --trust JWKS      keys obtained out of band; pins the chain\n"
+        "  FILE.jsonl        receipts, one per line; - is stdin\n"},
+    {"verify-bundle", cmd_verify_bundle,
+        "verify an evidence bundle (SPEC 7 and 8)",
+        "[--threads N] [--trust JWKS] FILE.tar",
+        "  --threads N       signature workers, 1 to 64\n"
+        "  --trust JWKS      keys obtained out of band; needed when the\n"
+        "                    bundle does not start at seq 0\n"},
+    {"verify-proof", cmd_verify_proof,
+        "verify an inclusion or consistency proof (SPEC 5)",
+        "--keys JWKS PROOF.json",
+        "  --keys JWKS       keys that may sign the proof's checkpoints\n"},
+    {"keygen", cmd_keygen, "create a software signing key (development only)",
+        "--software PATH",
+        "  --software PATH   new key file (mode 0600); never overwritten\n"},
+    {"dev-chain", cmd_dev_chain,
+        "write a signed chain from events (development only)",
+        "--software KEY --chain NAME --origin ORIGIN\n"
+        "[--sealing each|batch] [--submitter NAME]\n"
+        "EVENTS.jsonl OUTDIR",
+        "  --software KEY    software key from keygen\n"
+        "  --chain NAME      chain name\n"
+        "  --origin ORIGIN   checkpoint origin\n"
+        "  --sealing MODE    each (default) or batch\n"
+        "  --submitter NAME  submitter of the events (default: dev)\n"
+        "  EVENTS.jsonl      one {\"type\",\"data\",\"tags\"} object a "
+        "line\n"
+        "  OUTDIR            new or empty directory\n"},
+    {"dev-bundle", cmd_dev_bundle,
+        "pack a dev-chain directory into a bundle (development only)",
+        "--software KEY --dir OUTDIR [--from A] [--to B] OUT.tar",
+        "  --software KEY    key that signs the manifest\n"
+        "  --dir OUTDIR      directory written by dev-chain\n"
+        "  --from A          first seq (default 0)\n"
+        "  --to B            last seq (default: the last receipt)\n"
+        "  OUT.tar           new bundle file; never overwritten\n"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+/* Prints "usage: receiptctl NAME SYNOPSIS", wrapping lines under it. */
+static void
+print_synopsis(FILE *f, const char *lead, const struct command *c)
+{
+	int indent =
+	    (int)(strlen(lead) + strlen("receiptctl ") + strlen(c->name) + 1);
+	const char *s = c->synopsis;
+
+	fprintf(f, "%sreceiptctl %s ", lead, c->name);
+	for (;;) {
+		const char *nl = strchr(s, '\n');
+
+		if (nl == NULL) {
+			fprintf(f, "%s\n", s);
+			return;
+		}
+		fprintf(f, "%.*s\n%*s", (int)(nl - s), s, indent, "");
+		s = nl + 1;
+	}
+}
+
+static void
+print_overview(FILE *f)
+{
+	fprintf(f, "usage: receiptctl COMMAND [ARGS]\n"
+	           "       receiptctl COMMAND --help\n"
+	           "       receiptctl help [COMMAND]\n"
+	           "       receiptctl --version\n\n"
+	           "Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(
+		    f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nExit status: 0 clean, 1 broken or refused input, "
+	           "2 usage or I/O error.\n");
+}
+
+void
+rcpt_cli_usage(FILE *f, const char *cmd)
+{
+	const struct command *c = find_command(cmd);
+
+	if (c == NULL) {
+		print_overview(f);
+		return;
+	}
+	print_synopsis(f, "usage: ", c);
+	fprintf(f, "\n%s.\n", c->summary);
+	if (c->options[0] != '\0')
+		fprintf(f, "\n%s", c->options);
+}
+
+static void vwarn(const char *cmd, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+vwarn(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "receiptctl %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+rcpt_cli_warn(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(cmd, fmt, ap);
+	va_end(ap);
+}
+
+int
+rcpt_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	const struct command *c = find_command(cmd);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(cmd, fmt, ap);
+	va_end(ap);
+	if (c != NULL)
+		print_synopsis(stderr, "usage: ", c);
+	return RCPT_CLI_EXIT_USAGE;
+}
+
+int
+rcpt_cli_option_error(const char *cmd, int c, char *argv[])
+{
+	const char *opt = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == 'h') {
+		rcpt_cli_usage(stdout, cmd);
+		return fflush(stdout) == 0 ? RCPT_CLI_EXIT_OK
+		                           : RCPT_CLI_EXIT_USAGE;
+	}
+	if (c == ':')
+		return rcpt_cli_usage_error(cmd, "%s: needs an argument", opt);
+	return rcpt_cli_usage_error(cmd, "%s: unknown option", opt);
+}
+
+int
+rcpt_cli_exit_code(int err)
+{
+	switch (err) {
+	case RCPT_OK:
+		return RCPT_CLI_EXIT_OK;
+	case RCPT_E_INVAL:
+	case RCPT_E_PARSE:
+	case RCPT_E_TOO_LARGE:
+	case RCPT_E_DENIED:
+	case RCPT_E_CORRUPT:
+	case RCPT_E_BAD_SIGNATURE:
+	case RCPT_E_CONFIG:
+	case RCPT_E_EXISTS:
+	case RCPT_E_PROOF:
+	case RCPT_E_ANCHOR:
+		return RCPT_CLI_EXIT_BROKEN;
+	default:
+		/* I/O, missing files, memory, bugs: not a verdict on input. */
+		return RCPT_CLI_EXIT_USAGE;
+	}
+}
+
+int
+rcpt_cli_fail(const char *cmd, int err, const struct rcpt_diag *d)
+{
+	rcpt_cli_warn(cmd, "%s", rcpt_diag_msg(d, err));
+	return rcpt_cli_exit_code(err);
+}
+
+static const char *
+display_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+int
+rcpt_cli_read_file(const char *path, size_t cap, char **out, size_t *len_out,
+    struct rcpt_diag *diag)
+{
+	const char *name = display_name(path);
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, size = 0;
+	int fd = -1;
+	int r = RCPT_E_INTERNAL;
+
+	*out = NULL;
+	*len_out = 0;
+	if (strcmp(path, "-") == 0) {
+		fd = STDIN_FILENO;
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		r = errno == ENOENT ? RCPT_E_NOT_FOUND : RCPT_E_IO;
+		rcpt_diag(
+		    diag, r, "%s: cannot open: %s", name, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		r = rcpt_diag(diag, RCPT_E_IO, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = rcpt_diag(diag, RCPT_E_IO, "%s: is a directory", name);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == size) {
+			/* One byte past the cap tells "too large" apart. */
+			size_t want = size == 0 ? 65536 : size * 2;
+			char *p;
+
+			if (want > cap + 1)
+				want = cap + 1;
+			if (want <= len) {
+				r = rcpt_diag(diag, RCPT_E_TOO_LARGE,
+				    "%s: larger than %zu bytes", name, cap);
+				goto out;
+			}
+			if ((p = rcpt_realloc(buf, want + 1)) == NULL) {
+				r = RCPT_E_NOMEM;
+				goto out;
+			}
+			buf = p;
+			size = want;
+		}
+		n = read(fd, buf + len, size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = rcpt_diag(diag, RCPT_E_IO, "%s: read: %s", name,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (buf == NULL && (buf = rcpt_malloc(1)) == NULL) {
+		r = RCPT_E_NOMEM;
+		goto out;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*len_out = len;
+	buf = NULL;
+	r = RCPT_OK;
+out:
+	if (fd > STDIN_FILENO)
+		close(fd);
+	free(buf);
+	return r;
+}
+
+int
+rcpt_cli_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	*out = 0;
+	/* strtol alone would take " 12", "+12" and "12abc". */
+	if (s[0] < '0' || s[0] > '9')
+		return RCPT_E_INVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return RCPT_E_INVAL;
+	*out = v;
+	return RCPT_OK;
+}
+
+int
+rcpt_cli_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > 8 ? 8 : (int)n;
+}
+
+int
+rcpt_cli_write_stdout(const void *p, size_t len)
+{
+	if (len > 0 && fwrite(p, 1, len, stdout) != len)
+		return RCPT_E_IO;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return RCPT_E_IO;
+	return RCPT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		print_overview(stderr);
+		return RCPT_CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    (strcmp(argv[1], "help") == 0 && argc == 2)) {
+		print_overview(stdout);
+		return fflush(stdout) == 0 ? RCPT_CLI_EXIT_OK
+		                           : RCPT_CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("receiptctl (%s)\n", PACKAGE_STRING);
+		return fflush(stdout) == 0 ? RCPT_CLI_EXIT_OK
+		                           : RCPT_CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		if (argc > 3 || (c = find_command(argv[2])) == NULL) {
+			fprintf(stderr, "receiptctl help: %s\n",
+			    argc > 3 ? "takes one command name"
+			             : "unknown command");
+			print_overview(stderr);
+			return RCPT_CLI_EXIT_USAGE;
+		}
+		rcpt_cli_usage(stdout, c->name);
+		return fflush(stdout) == 0 ? RCPT_CLI_EXIT_OK
+		                           : RCPT_CLI_EXIT_USAGE;
+	}
+	if ((c = find_command(argv[1])) == NULL) {
+		fprintf(stderr, "receiptctl: unknown command: %s\n", argv[1]);
+		print_overview(stderr);
+		return RCPT_CLI_EXIT_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

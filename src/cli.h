@@ -25,13 +25,25 @@
 
 #define RCPT_CLI_MAX_THREADS 64 /* largest --threads accepted */
 
-/* Subcommands: cmd_<name>(argc, argv) with argv[0] the command name. */
+/*
+ * Subcommands.  Each takes main's arguments after "receiptctl" (argv[0]
+ * is the command name), borrows them, and returns its exit status
+ * (RCPT_CLI_EXIT_*) after releasing everything it allocated.
+ */
+
+/** `canon`: JCS of JSON on stdin (cli-canon.c). */
 int cmd_canon(int argc, char *argv[]);
+/** `verify`: a receipts.jsonl chain, SPEC 8 line (cli-verify.c). */
 int cmd_verify(int argc, char *argv[]);
+/** `verify-bundle`: an evidence bundle, SPEC 8 line (cli-verify.c). */
 int cmd_verify_bundle(int argc, char *argv[]);
+/** `verify-proof`: an inclusion or consistency proof (cli-verify.c). */
 int cmd_verify_proof(int argc, char *argv[]);
+/** `keygen --software`: a development key (cli-keygen.c). */
 int cmd_keygen(int argc, char *argv[]);
+/** `dev-chain`: a signed chain from events, development only (cli-dev.c). */
 int cmd_dev_chain(int argc, char *argv[]);
+/** `dev-bundle`: a bundle from a dev-chain directory (cli-dev.c). */
 int cmd_dev_bundle(int argc, char *argv[]);
 
 /* Messages */
@@ -83,8 +95,8 @@ int rcpt_cli_read_file(const char *path, size_t cap, char **out,
  * Parses a decimal integer option value in [@p min, @p max].
  * @return RCPT_OK or RCPT_E_INVAL.
  */
-int rcpt_cli_parse_long(const char *s, long min, long max, long *out)
-    RCPT_MUST_CHECK;
+int rcpt_cli_parse_long(
+    const char *s, long min, long max, long *out) RCPT_MUST_CHECK;
 
 /** Online CPUs, at least 1 and at most 8: the default --threads. */
 int rcpt_cli_default_threads(void);

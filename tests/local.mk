@@ -3,9 +3,10 @@
 TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-DVECTORS_DIR=\"$(abs_top_srcdir)/tests/vectors\" \
 	-DRECEIPTCTL=\"$(abs_top_builddir)/src/receiptctl\"
-TEST_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
+TEST_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(ARCHIVE_CFLAGS)
 TEST_LIBS = tests/libtestlib.la src/libreceipt.la $(CUNIT_LIBS) \
-	$(JSONC_LIBS) $(CRYPTO_LIBS)
+	$(JSONC_LIBS) $(CRYPTO_LIBS) $(ARCHIVE_LIBS)
 
 check_LTLIBRARIES = tests/libtestlib.la
 tests_libtestlib_la_SOURCES = tests/testlib.c tests/testlib.h
@@ -92,6 +93,18 @@ tests_test_cli_LDADD = $(TEST_LIBS)
 
 EXTRA_DIST += tests/vectors tests/lsan.supp
 
+# Differential JCS check against an independent implementation in node
+# (skipped, and reported as SKIP, where node is missing).
+check_PROGRAMS += tests/jcs-canon-driver
+tests_jcs_canon_driver_SOURCES = tests/jcs-canon-driver.c
+tests_jcs_canon_driver_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_jcs_canon_driver_CFLAGS = $(TEST_CFLAGS)
+tests_jcs_canon_driver_LDADD = src/libreceipt.la $(JSONC_LIBS) $(CRYPTO_LIBS)
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+TESTS += tests/jcs-diff.sh
+EXTRA_DIST += tests/jcs-diff.sh tests/jcs-diff.js
+
 # libFuzzer targets (--enable-fuzzing): `make fuzz-run` runs each briefly.
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz-jcs
@@ -116,3 +129,6 @@ memcheck: $(check_PROGRAMS)
 	$(MAKE) $(AM_MAKEFLAGS) check \
 	    LOG_COMPILER="$(LIBTOOL) --mode=execute valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet"
 .PHONY: memcheck fuzz-run
+
+# test-cli runs the built receiptctl.
+EXTRA_tests_test_cli_DEPENDENCIES = src/receiptctl$(EXEEXT)
