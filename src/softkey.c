@@ -346,12 +346,6 @@ rcpt_softkey_sign_msg(void *ctx, const char *kid, const uint8_t *msg,
 	return rcpt_ed25519_sign(k->seed, msg, len, sig_out);
 }
 
-int
-rcpt_softkey_is_signer(const struct rcpt_signer *s)
-{
-	return s != NULL && s->sign == sign32;
-}
-
 void
 rcpt_softkey_signer(struct rcpt_softkey *k, struct rcpt_signer *s)
 {

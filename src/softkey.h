@@ -65,9 +65,6 @@ void rcpt_softkey_signer(struct rcpt_softkey *k, struct rcpt_signer *s);
 int rcpt_softkey_sign_msg(void *ctx, const char *kid, const uint8_t *msg,
     size_t len, uint8_t sig_out[RCPT_ED25519_SIG_LEN]) RCPT_MUST_CHECK;
 
-/** 1 when @p s was filled by rcpt_softkey_signer(). */
-int rcpt_softkey_is_signer(const struct rcpt_signer *s);
-
 /** The key's kid; borrowed, valid until rcpt_softkey_close(). */
 const char *rcpt_softkey_kid(const struct rcpt_softkey *k);
 
