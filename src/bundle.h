@@ -12,7 +12,8 @@
  * the tar through libarchive restricted to plain ustar, streams
  * receipts.jsonl through the verifier of verify.h line by line, and
  * checks the manifest, its signature, the file hashes, the checkpoint
- * and the proof.
+ * and the proof.  Writing lives in bundle.c, verifying in
+ * bundle-verify.c.
  *
  * manifest.json cannot list its own hash (it contains the hashes), and
  * manifest.sig is excluded by SPEC 7, so `files` names exactly the other
@@ -119,5 +120,31 @@ int rcpt_bundle_write(const char *path, const struct rcpt_bundle_parts *parts,
  */
 void rcpt_bundle_verify(const char *path, const struct rcpt_jwks *trust,
     int threads, struct rcpt_verify_result *res);
+
+/*
+ * Internal to bundle*.c: what the writer (bundle.c) and the verifier
+ * (bundle-verify.c) share.  Not part of the API; other modules must not
+ * use it.
+ */
+
+/* The files of a bundle, in the one order SPEC 7 allows. */
+enum rcpt_bundle_file {
+	RCPT_BUNDLE_F_MANIFEST,
+	RCPT_BUNDLE_F_SIG,
+	RCPT_BUNDLE_F_RECEIPTS,
+	RCPT_BUNDLE_F_KEYS,
+	RCPT_BUNDLE_F_CHECKPOINT,
+	RCPT_BUNDLE_F_PROOFS,
+	RCPT_BUNDLE_F_COUNT
+};
+
+/* Tar entry names, indexed by enum rcpt_bundle_file; static storage. */
+extern const char *const rcpt_bundle_file_names[RCPT_BUNDLE_F_COUNT];
+
+/* seq must stay below 2^53 so that JCS integers stay exact. */
+#define RCPT_BUNDLE_SEQ_MAX 9007199254740992ULL
+
+/** 1 when @p p holds exactly one line: no \n but the final one. */
+int rcpt_bundle_is_one_line(const char *p, size_t n);
 
 #endif

@@ -19,6 +19,7 @@ src_libreceipt_la_SOURCES = \
 	src/receipt.c src/receipt.h \
 	src/chain.c src/chain.h \
 	src/verify.c src/verify.h \
+	src/bundle-verify.c \
 	src/bundle.c src/bundle.h
 src_libreceipt_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) \
 	$(ARCHIVE_CFLAGS)
