@@ -1,2 +1,1270 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The offline verifier (SPEC 8).  One pass, in chain order, over lines
+ * scanned without a JSON tree (rcpt_receipt_scan): per receipt the
+ * checks of SPEC 8 run in its order 1 to 6 and the first failure wins.
+ *
+ * With threads >= 2 the signature checks (step 5) go to worker threads
+ * through a bounded queue while this thread goes on with the next
+ * receipts.  Every failure is ranked by (seq, step), and the lowest one
+ * is reported, so the answer does not depend on thread timing.  Memory
+ * is bounded: nothing per receipt is kept, only per key.
+ */
 #include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "chain.h"
+#include "checkpoint.h"
+#include "ed25519.h"
+#include "jwk.h"
+#include "mem.h"
+#include "receipt.h"
+#include "ts.h"
+#include "verify.h"
+
+#define QUEUE_CAP 1024 /* signature jobs in flight */
+
+enum step {
+	S_GLOBAL = 0,
+	S_MEMBERS = 1,
+	S_LINKS = 2,
+	S_HASH = 3,
+	S_KEY = 4,
+	S_SIG = 5,
+	S_DATA = 6,
+	S_END = 7
+};
+
+struct key {
+	char kid[RCPT_KID_LEN + 1];
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
+	bool in_chain; /* from the genesis or a checked rotation */
+	bool trusted;  /* in --trust for this chain */
+	bool retired;  /* a checked rotation moved away from it */
+	bool revoked;  /* by --trust or a checked revocation */
+	char effective[RCPT_TS_LEN + 1]; /* revoked from; "" always */
+	bool used;                       /* signed a receipt in view */
+	uint64_t first_seq;
+	char first_ts[RCPT_TS_LEN + 1];
+	bool has_plain; /* signed one that is not its rotation */
+	uint64_t last_plain_seq;
+	char last_plain_ts[RCPT_TS_LEN + 1];
+	struct rcpt_ed25519_vctx *vctx; /* inline checks, this thread */
+};
+
+struct job {
+	uint64_t seq;
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
+	uint8_t msg[RCPT_HASH_LEN];
+	uint8_t sig[RCPT_ED25519_SIG_LEN];
+	char kid[RCPT_KID_LEN + 1];
+};
+
+struct failure {
+	bool set;
+	enum rcpt_verify_status status;
+	bool has_seq;
+	uint64_t seq;
+	int step;
+	char reason[400];
+};
+
+/* A key change a reserved receipt makes once it has passed. */
+struct change {
+	int kind; /* 0 none, 1 genesis, 2 rotation, 3 revocation */
+	char kid[RCPT_KID_LEN + 1];
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
+	char effective[RCPT_TS_LEN + 1];
+	char origin[RCPT_ORIGIN_MAX + 1];
+	int sealing;
+};
+
+struct rcpt_verifier {
+	struct rcpt_verify_opts o;
+	struct key *keys;
+	size_t nkeys;
+	int active; /* index into keys, -1 before the first */
+	char chain[RCPT_CHAIN_MAX + 1]; /* "" before the first receipt */
+	char origin[201];
+	bool genesis_seen;
+	int sealing;    /* -1 unknown, 0 each, 1 batch */
+	uint64_t count; /* receipts passed */
+	uint64_t pruned;
+	uint8_t prev_hash[RCPT_HASH_LEN];
+	char prev_ts[RCPT_TS_LEN + 1];
+	bool pending; /* an unsealed receipt waits for its seal */
+	uint64_t pending_seq;
+	int pending_key;
+	int tip_key; /* key of the last receipt passed */
+	struct rcpt_merkle_acc acc;
+	bool snap_taken;
+	uint8_t snap_root[RCPT_HASH_LEN];
+	struct rcpt_buf sv;  /* signed view scratch, reused */
+	struct failure fail; /* this thread's failure */
+	bool stopped;
+	bool finished;
+	/* Workers. */
+	int nthreads;
+	pthread_t *tids;
+	int started;
+	bool sync_ok; /* mu and conds initialised */
+	pthread_mutex_t mu;
+	pthread_cond_t can_pop;
+	pthread_cond_t can_push;
+	struct job *q;
+	size_t qhead;
+	size_t qlen;
+	int idle; /* workers waiting on can_pop */
+	bool closing;
+	struct failure wfail; /* lowest worker failure, under mu */
+	int wfailed;          /* read without mu to stop early */
+};
+
+static bool
+ranks_before(const struct failure *a, const struct failure *b)
+{
+	if (!b->set)
+		return a->set;
+	if (!a->set)
+		return false;
+	if (a->seq != b->seq)
+		return a->seq < b->seq;
+	return a->step < b->step;
+}
+
+static void set_failure(struct failure *f, enum rcpt_verify_status st,
+    bool has_seq, uint64_t seq, int step, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+
+static void
+set_failure(struct failure *f, enum rcpt_verify_status st, bool has_seq,
+    uint64_t seq, int step, const char *fmt, va_list ap)
+{
+	struct failure n;
+
+	memset(&n, 0, sizeof(n));
+	n.set = true;
+	n.status = st;
+	n.has_seq = has_seq;
+	n.seq = seq;
+	n.step = step;
+	vsnprintf(n.reason, sizeof(n.reason), fmt, ap);
+	if (ranks_before(&n, f))
+		*f = n;
+}
+
+/* Records a failure of receipt @p seq at @p step; stops feeding. */
+static int fail_at(struct rcpt_verifier *v, uint64_t seq, int step,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+fail_at(struct rcpt_verifier *v, uint64_t seq, int step, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_failure(&v->fail, RCPT_VERIFY_BROKEN, true, seq, step, fmt, ap);
+	va_end(ap);
+	v->stopped = true;
+	return RCPT_E_CORRUPT;
+}
+
+/* A failure of the chain as a whole (no single receipt). */
+static int fail_global(struct rcpt_verifier *v, enum rcpt_verify_status st,
+    uint64_t rank, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+fail_global(struct rcpt_verifier *v, enum rcpt_verify_status st, uint64_t rank,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_failure(&v->fail, st, false, rank, S_GLOBAL, fmt, ap);
+	va_end(ap);
+	v->stopped = true;
+	return st == RCPT_VERIFY_ERROR ? RCPT_E_INTERNAL : RCPT_E_CORRUPT;
+}
+
+static int
+find_key(const struct rcpt_verifier *v, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < v->nkeys; i++)
+		if (strcmp(v->keys[i].kid, kid) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Index of the record for @p kid, made if new. -1 when out of memory. */
+static int
+add_key(struct rcpt_verifier *v, const char *kid,
+    const uint8_t pub[RCPT_ED25519_PUB_LEN])
+{
+	struct key *k;
+	int i;
+
+	if ((i = find_key(v, kid)) >= 0)
+		return i;
+	k = rcpt_reallocarray(v->keys, v->nkeys + 1, sizeof(*k));
+	if (k == NULL)
+		return -1;
+	v->keys = k;
+	k = &v->keys[v->nkeys];
+	memset(k, 0, sizeof(*k));
+	memcpy(k->kid, kid, RCPT_KID_LEN + 1);
+	memcpy(k->pub, pub, RCPT_ED25519_PUB_LEN);
+	return (int)v->nkeys++;
+}
+
+/* Takes the --trust entries of chain @p name. */
+static int
+load_trust(struct rcpt_verifier *v)
+{
+	const struct rcpt_jwks *t = v->o.trust;
+	const struct rcpt_jwks_key *e;
+	size_t i;
+	int k;
+
+	for (i = 0; t != NULL && i < t->n; i++) {
+		e = &t->keys[i];
+		if (strcmp(e->chain, v->chain) != 0)
+			continue;
+		if ((k = add_key(v, e->kid, e->pub)) < 0)
+			return RCPT_E_NOMEM;
+		v->keys[k].trusted = true;
+		if (e->status == RCPT_KEY_REVOKED) {
+			v->keys[k].revoked = true;
+			memcpy(v->keys[k].effective, e->revoked,
+			    sizeof(v->keys[k].effective));
+		}
+	}
+	return RCPT_OK;
+}
+
+static void *
+worker(void *arg)
+{
+	struct rcpt_verifier *v = arg;
+	struct rcpt_ed25519_vctx *ctx = NULL;
+	uint8_t ctx_pub[RCPT_ED25519_PUB_LEN];
+	struct failure f;
+	struct job j;
+	bool skip;
+	int r;
+
+	for (;;) {
+		pthread_mutex_lock(&v->mu);
+		while (v->qlen == 0 && !v->closing) {
+			v->idle++;
+			pthread_cond_wait(&v->can_pop, &v->mu);
+			v->idle--;
+		}
+		if (v->qlen == 0) {
+			pthread_mutex_unlock(&v->mu);
+			break;
+		}
+		j = v->q[v->qhead];
+		v->qhead = (v->qhead + 1) % QUEUE_CAP;
+		if (v->qlen-- == QUEUE_CAP)
+			pthread_cond_signal(&v->can_push);
+		skip = v->wfail.set && v->wfail.seq < j.seq;
+		pthread_mutex_unlock(&v->mu);
+		if (skip)
+			continue;
+		r = RCPT_OK;
+		if (ctx == NULL ||
+		    memcmp(ctx_pub, j.pub, sizeof(ctx_pub)) != 0) {
+			rcpt_ed25519_vctx_free(ctx);
+			ctx = NULL;
+			r = rcpt_ed25519_vctx_new(j.pub, &ctx);
+			memcpy(ctx_pub, j.pub, sizeof(ctx_pub));
+		}
+		if (r == RCPT_OK)
+			r = rcpt_ed25519_vctx_verify(
+			    ctx, j.msg, sizeof(j.msg), j.sig);
+		if (r == RCPT_OK)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.set = true;
+		f.has_seq = true;
+		f.seq = j.seq;
+		f.step = S_SIG;
+		if (r == RCPT_E_BAD_SIGNATURE) {
+			f.status = RCPT_VERIFY_BROKEN;
+			snprintf(f.reason, sizeof(f.reason),
+			    "signature does not verify under kid %s", j.kid);
+		} else {
+			f.status = RCPT_VERIFY_ERROR;
+			snprintf(f.reason, sizeof(f.reason),
+			    "signature check could not run: %s",
+			    rcpt_strerror(r));
+		}
+		pthread_mutex_lock(&v->mu);
+		if (ranks_before(&f, &v->wfail))
+			v->wfail = f;
+		__atomic_store_n(&v->wfailed, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&v->mu);
+	}
+	rcpt_ed25519_vctx_free(ctx);
+	return NULL;
+}
+
+static void
+stop_workers(struct rcpt_verifier *v)
+{
+	int i;
+
+	if (!v->sync_ok)
+		return;
+	pthread_mutex_lock(&v->mu);
+	v->closing = true;
+	pthread_cond_broadcast(&v->can_pop);
+	pthread_mutex_unlock(&v->mu);
+	for (i = 0; i < v->started; i++)
+		pthread_join(v->tids[i], NULL);
+	v->started = 0;
+}
+
+int
+rcpt_verifier_new(
+    const struct rcpt_verify_opts *opts, struct rcpt_verifier **out)
+{
+	struct rcpt_verifier *v = NULL;
+	int r = RCPT_E_INTERNAL, i;
+
+	*out = NULL;
+	if (opts == NULL || opts->first_seq > (UINT64_C(1) << 53))
+		return RCPT_E_INVAL;
+	if ((v = rcpt_calloc(1, sizeof(*v))) == NULL)
+		return RCPT_E_NOMEM;
+	v->o = *opts;
+	if (v->o.max_depth <= 0 || v->o.max_depth > 256)
+		v->o.max_depth = 256;
+	v->active = -1;
+	v->sealing = -1;
+	v->pending_key = -1;
+	v->tip_key = -1;
+	if (opts->checkpoint != NULL && opts->checkpoint->size == 0) {
+		rcpt_merkle_empty_root(v->snap_root);
+		v->snap_taken = true;
+	}
+	if (opts->threads >= 2) {
+		v->nthreads = opts->threads > 64 ? 64 : opts->threads;
+		v->tids = rcpt_calloc((size_t)v->nthreads, sizeof(*v->tids));
+		v->q = rcpt_calloc(QUEUE_CAP, sizeof(*v->q));
+		if (v->tids == NULL || v->q == NULL) {
+			r = RCPT_E_NOMEM;
+			goto out;
+		}
+		if (pthread_mutex_init(&v->mu, NULL) != 0)
+			goto out;
+		if (pthread_cond_init(&v->can_pop, NULL) != 0) {
+			pthread_mutex_destroy(&v->mu);
+			goto out;
+		}
+		if (pthread_cond_init(&v->can_push, NULL) != 0) {
+			pthread_cond_destroy(&v->can_pop);
+			pthread_mutex_destroy(&v->mu);
+			goto out;
+		}
+		v->sync_ok = true;
+		for (i = 0; i < v->nthreads; i++) {
+			if (pthread_create(&v->tids[i], NULL, worker, v) != 0)
+				goto out;
+			v->started++;
+		}
+	}
+	*out = v;
+	v = NULL;
+	r = RCPT_OK;
+out:
+	rcpt_verifier_free(v);
+	return r;
+}
+
+void
+rcpt_verifier_free(struct rcpt_verifier *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	stop_workers(v);
+	if (v->sync_ok) {
+		pthread_cond_destroy(&v->can_push);
+		pthread_cond_destroy(&v->can_pop);
+		pthread_mutex_destroy(&v->mu);
+	}
+	for (i = 0; i < v->nkeys; i++)
+		rcpt_ed25519_vctx_free(v->keys[i].vctx);
+	free(v->keys);
+	free(v->q);
+	free(v->tids);
+	rcpt_buf_clear(&v->sv);
+	free(v);
+}
+
+/* The string member @p name of object @p o, or NULL. */
+static const char *
+get_str(json_object *o, const char *name, size_t *len)
+{
+	json_object *m;
+
+	if (!json_object_object_get_ex(o, name, &m) ||
+	    !json_object_is_type(m, json_type_string))
+		return NULL;
+	*len = (size_t)json_object_get_string_len(m);
+	return json_object_get_string(m);
+}
+
+static bool
+span_is(const struct rcpt_receipt_span *sp, const char *s)
+{
+	size_t n = strlen(s);
+
+	return sp->len == n + 2 && memcmp(sp->p + 1, s, n) == 0;
+}
+
+/* Reads the data of a reserved receipt into a tree. */
+static int
+reserved_data(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
+    const char *what, json_object **out)
+{
+	struct rcpt_diag d = {0};
+	int r;
+
+	*out = NULL;
+	if (!vw->has_data)
+		return fail_at(v, vw->seq_num, S_KEY,
+		    "%s receipt has no data "
+		    "(reserved receipts are never pruned)",
+		    what);
+	r = rcpt_receipt_tree(vw->data.p, vw->data.len, out, &d);
+	if (r == RCPT_E_NOMEM)
+		return r;
+	if (r != RCPT_OK || !json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		return fail_at(
+		    v, vw->seq_num, S_KEY, "%s data must be an object", what);
+	}
+	return RCPT_OK;
+}
+
+static int
+check_genesis(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
+    struct change *ch)
+{
+	struct rcpt_diag d = {0};
+	const char *chain, *origin, *sealing, *w = "receiptd.genesis";
+	json_object *data = NULL, *key;
+	size_t cl, ol, sl;
+	int r;
+
+	if ((r = reserved_data(v, vw, w, &data)) != RCPT_OK)
+		return r;
+	chain = get_str(data, "chain", &cl);
+	origin = get_str(data, "origin", &ol);
+	sealing = get_str(data, "sealing", &sl);
+	if (json_object_object_length(data) != 4 || chain == NULL ||
+	    origin == NULL || sealing == NULL ||
+	    !json_object_object_get_ex(data, "key", &key)) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "receiptd.genesis data must "
+		    "be exactly {chain, origin, key, sealing}");
+		goto out;
+	}
+	if (cl != strlen(v->chain) || strcmp(chain, v->chain) != 0) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "genesis data.chain does not match the receipt's chain");
+		goto out;
+	}
+	if (ol != strlen(origin) || ol > RCPT_ORIGIN_MAX ||
+	    !rcpt_checkpoint_origin_is_valid(origin)) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "genesis data.origin: must "
+		    "be 1 to 200 bytes of [A-Za-z0-9._~:/-]");
+		goto out;
+	}
+	if (strcmp(sealing, "each") != 0 && strcmp(sealing, "batch") != 0) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "genesis data.sealing: must be \"each\" or \"batch\"");
+		goto out;
+	}
+	if (rcpt_jwk_parse_strict(key, "data.key", ch->pub, &d) != RCPT_OK) {
+		r = fail_at(v, vw->seq_num, S_KEY, "genesis %s",
+		    rcpt_diag_msg(&d, RCPT_E_INVAL));
+		goto out;
+	}
+	if ((r = rcpt_jwk_kid(ch->pub, ch->kid)) != RCPT_OK)
+		goto out;
+	if (!span_is(&vw->kid, ch->kid)) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "kid does not match the genesis key (data.key)");
+		goto out;
+	}
+	if (!span_is(&vw->submitter, "receiptd")) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "the genesis submitter must be \"receiptd\"");
+		goto out;
+	}
+	ch->kind = 1;
+	ch->sealing = strcmp(sealing, "batch") == 0;
+	memcpy(ch->origin, origin, ol + 1);
+	r = RCPT_OK;
+out:
+	json_object_put(data);
+	return r;
+}
+
+static int
+check_rotation(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
+    struct change *ch)
+{
+	struct rcpt_diag d = {0};
+	json_object *data = NULL, *key, *cer;
+	const char *new_kid, *reason;
+	size_t kl, rl;
+	int r, n, k;
+
+	if ((r = reserved_data(v, vw, RCPT_ROTATION_TYPE, &data)) != RCPT_OK)
+		return r;
+	new_kid = get_str(data, "new_kid", &kl);
+	reason = get_str(data, "reason", &rl);
+	n = json_object_object_get_ex(data, "ceremony", &cer) ? 4 : 3;
+	if (json_object_object_length(data) != n || new_kid == NULL ||
+	    reason == NULL ||
+	    !json_object_object_get_ex(data, "new_key", &key) ||
+	    (n == 4 && !json_object_is_type(cer, json_type_object))) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "receiptd.key_rotation data "
+		    "must be {new_kid, new_key, reason} and optionally a "
+		    "ceremony object");
+		goto out;
+	}
+	if (rcpt_jwk_parse_strict(key, "data.new_key", ch->pub, &d) !=
+	    RCPT_OK) {
+		r = fail_at(v, vw->seq_num, S_KEY, "key rotation %s",
+		    rcpt_diag_msg(&d, RCPT_E_INVAL));
+		goto out;
+	}
+	if ((r = rcpt_jwk_kid(ch->pub, ch->kid)) != RCPT_OK)
+		goto out;
+	if (kl != RCPT_KID_LEN || strcmp(new_kid, ch->kid) != 0) {
+		r = fail_at(
+		    v, vw->seq_num, S_KEY, "new_kid is not the kid of new_key");
+		goto out;
+	}
+	k = find_key(v, ch->kid);
+	if (k >= 0 && v->keys[k].in_chain) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "new_kid %s was used before in this chain", ch->kid);
+		goto out;
+	}
+	ch->kind = 2;
+	r = RCPT_OK;
+out:
+	json_object_put(data);
+	return r;
+}
+
+static int
+check_revocation(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
+    struct change *ch)
+{
+	json_object *data = NULL;
+	const char *kid, *reason, *eff;
+	size_t kl, rl, el;
+	int r, k;
+
+	if ((r = reserved_data(v, vw, RCPT_REVOCATION_TYPE, &data)) != RCPT_OK)
+		return r;
+	kid = get_str(data, "kid", &kl);
+	reason = get_str(data, "reason", &rl);
+	eff = get_str(data, "effective", &el);
+	if (json_object_object_length(data) != 3 || kid == NULL ||
+	    reason == NULL || eff == NULL) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "receiptd.key_revocation "
+		    "data must be exactly {kid, reason, effective}");
+		goto out;
+	}
+	if (!rcpt_ts_is_valid(eff, el)) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "revocation data.effective: must be a TS");
+		goto out;
+	}
+	k = kl == RCPT_KID_LEN ? find_key(v, kid) : -1;
+	/*
+	 * The key must have been rotated away from.  Without the genesis in
+	 * view, a trusted key that is not the active one is accepted: its
+	 * rotation may lie before the first receipt.
+	 */
+	if (k < 0 || k == v->active ||
+	    !(v->keys[k].retired ||
+	        (v->o.first_seq > 0 && v->keys[k].trusted))) {
+		r = fail_at(v, vw->seq_num, S_KEY,
+		    "revocation data.kid is not "
+		    "a key this chain has rotated away from");
+		goto out;
+	}
+	ch->kind = 3;
+	memcpy(ch->kid, kid, RCPT_KID_LEN + 1);
+	memcpy(ch->effective, eff, RCPT_TS_LEN + 1);
+	r = RCPT_OK;
+out:
+	json_object_put(data);
+	return r;
+}
+
+/*
+ * Step 4: reserved-type rules and whether the receipt's kid may sign at
+ * this point.  On success *key_out is the key that must sign it.
+ */
+static int
+check_key(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
+    struct change *ch, int *key_out)
+{
+	const char *type = vw->type.p + 1, *ts = vw->ts.p + 1;
+	size_t tlen = vw->type.len - 2;
+	char kid[RCPT_KID_LEN + 1];
+	bool rotation = false;
+	struct key *k;
+	int r, i;
+
+	memcpy(kid, vw->kid.p + 1, RCPT_KID_LEN);
+	kid[RCPT_KID_LEN] = '\0';
+	if (tlen >= 9 && strncasecmp(type, "receiptd.", 9) == 0 &&
+	    !rcpt_receipt_type_is_defined_reserved(type, tlen))
+		return fail_at(v, vw->seq_num, S_KEY,
+		    "type %.*s is reserved "
+		    "(receiptd.) but not defined by SPEC 4",
+		    (int)tlen, type);
+	if (span_is(&vw->type, RCPT_GENESIS_TYPE)) {
+		if (vw->seq_num != 0)
+			return fail_at(v, vw->seq_num, S_KEY,
+			    "receiptd.genesis at seq %llu (only seq 0 may be "
+			    "genesis)",
+			    (unsigned long long)vw->seq_num);
+		if ((r = check_genesis(v, vw, ch)) != RCPT_OK)
+			return r;
+		if (v->o.trust != NULL &&
+		    ((i = find_key(v, ch->kid)) < 0 || !v->keys[i].trusted))
+			return fail_at(v, 0, S_KEY,
+			    "genesis key %s is not "
+			    "pinned by --trust for chain %s",
+			    ch->kid, v->chain);
+		if ((i = add_key(v, ch->kid, ch->pub)) < 0)
+			return RCPT_E_NOMEM;
+		v->keys[i].in_chain = true;
+		v->active = i;
+	} else if (vw->seq_num == 0) {
+		return fail_at(
+		    v, 0, S_KEY, "seq 0 must be a receiptd.genesis receipt");
+	} else if (v->active < 0) {
+		/* The receipts start after genesis: --trust names the key. */
+		i = find_key(v, kid);
+		if (i < 0 || !v->keys[i].trusted)
+			return fail_at(v, vw->seq_num, S_KEY,
+			    "kid %s is not "
+			    "pinned by --trust for chain %s (the receipts "
+			    "start after genesis)",
+			    kid, v->chain);
+		v->active = i;
+	}
+	k = &v->keys[v->active];
+	if (strcmp(kid, k->kid) != 0) {
+		i = find_key(v, kid);
+		if (i >= 0 && v->keys[i].revoked)
+			return fail_at(v, vw->seq_num, S_KEY,
+			    "kid %s is "
+			    "revoked; seq %llu must be signed by kid %s",
+			    kid, (unsigned long long)vw->seq_num, k->kid);
+		if (i >= 0 && v->keys[i].retired)
+			return fail_at(v, vw->seq_num, S_KEY,
+			    "kid %s was "
+			    "rotated away from; seq %llu must be signed by kid "
+			    "%s",
+			    kid, (unsigned long long)vw->seq_num, k->kid);
+		return fail_at(v, vw->seq_num, S_KEY,
+		    "kid %s is not the key "
+		    "allowed at this point (kid %s)",
+		    kid, k->kid);
+	}
+	if (span_is(&vw->type, RCPT_ROTATION_TYPE)) {
+		if ((r = check_rotation(v, vw, ch)) != RCPT_OK)
+			return r;
+		rotation = true;
+	} else if (span_is(&vw->type, RCPT_REVOCATION_TYPE)) {
+		if ((r = check_revocation(v, vw, ch)) != RCPT_OK)
+			return r;
+	}
+	/* SPEC 4: the rotation that retired a revoked key stays valid. */
+	if (k->revoked && !rotation &&
+	    strncmp(ts, k->effective, RCPT_TS_LEN) >= 0)
+		return fail_at(v, vw->seq_num, S_KEY,
+		    "kid %s is revoked from "
+		    "%s and may not sign this receipt",
+		    k->kid,
+		    k->effective[0] != '\0' ? k->effective : "the start");
+	*key_out = v->active;
+	return RCPT_OK;
+}
+
+static void
+enqueue(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
+    const struct key *k)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&v->mu);
+	while (v->qlen == QUEUE_CAP)
+		pthread_cond_wait(&v->can_push, &v->mu);
+	j = &v->q[(v->qhead + v->qlen) % QUEUE_CAP];
+	j->seq = vw->seq_num;
+	memcpy(j->pub, k->pub, sizeof(j->pub));
+	memcpy(j->msg, vw->entry_hash_raw, sizeof(j->msg));
+	memcpy(j->sig, vw->signature_raw, sizeof(j->sig));
+	memcpy(j->kid, k->kid, sizeof(j->kid));
+	v->qlen++;
+	if (v->idle > 0)
+		pthread_cond_signal(&v->can_pop);
+	pthread_mutex_unlock(&v->mu);
+}
+
+/* Step 5: the signature, or in a batch chain a later seal. */
+static int
+check_signature(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
+    int ki, bool reserved)
+{
+	struct key *k = &v->keys[ki];
+	int r;
+
+	if (!vw->has_signature) {
+		if (reserved)
+			return fail_at(v, vw->seq_num, S_SIG,
+			    "%.*s receipt "
+			    "carries no signature",
+			    (int)vw->type.len - 2, vw->type.p + 1);
+		if (v->sealing == 0)
+			return fail_at(v, vw->seq_num, S_SIG,
+			    "unsealed "
+			    "receipt: the chain's sealing is \"each\" and it "
+			    "carries no signature");
+		if (v->pending && v->pending_key != ki)
+			return fail_at(v, v->pending_seq, S_SIG,
+			    "unsealed receipt: no later signature of kid %s "
+			    "seals it",
+			    v->keys[v->pending_key].kid);
+		if (!v->pending) {
+			v->pending = true;
+			v->pending_seq = vw->seq_num;
+			v->pending_key = ki;
+		}
+		return RCPT_OK;
+	}
+	if (v->pending && v->pending_key != ki)
+		return fail_at(v, v->pending_seq, S_SIG,
+		    "unsealed receipt: "
+		    "no later signature of kid %s seals it",
+		    v->keys[v->pending_key].kid);
+	v->pending = false;
+	if (v->started > 0) {
+		enqueue(v, vw, k);
+		return RCPT_OK;
+	}
+	if (k->vctx == NULL &&
+	    (r = rcpt_ed25519_vctx_new(k->pub, &k->vctx)) != RCPT_OK)
+		return fail_global(v, RCPT_VERIFY_ERROR, vw->seq_num,
+		    "signature check could not run: %s", rcpt_strerror(r));
+	r = rcpt_ed25519_vctx_verify(
+	    k->vctx, vw->entry_hash_raw, RCPT_HASH_LEN, vw->signature_raw);
+	if (r == RCPT_E_BAD_SIGNATURE)
+		return fail_at(v, vw->seq_num, S_SIG,
+		    "signature does not verify under kid %s", k->kid);
+	if (r != RCPT_OK)
+		return fail_global(v, RCPT_VERIFY_ERROR, vw->seq_num,
+		    "signature check could not run: %s", rcpt_strerror(r));
+	return RCPT_OK;
+}
+
+/* Applies what a passed reserved receipt changes; may find a failure. */
+static int
+apply_change(struct rcpt_verifier *v, const struct change *ch, uint64_t seq)
+{
+	struct key *k;
+	int i;
+
+	switch (ch->kind) {
+	case 1:
+		v->genesis_seen = true;
+		v->sealing = ch->sealing;
+		memcpy(v->origin, ch->origin, sizeof(v->origin));
+		return RCPT_OK;
+	case 2:
+		if ((i = add_key(v, ch->kid, ch->pub)) < 0)
+			return RCPT_E_NOMEM;
+		v->keys[v->active].retired = true;
+		v->keys[i].in_chain = true;
+		v->active = i;
+		return RCPT_OK;
+	case 3:
+		k = &v->keys[find_key(v, ch->kid)];
+		if (!k->revoked || strcmp(ch->effective, k->effective) < 0)
+			memcpy(
+			    k->effective, ch->effective, sizeof(k->effective));
+		k->revoked = true;
+		/* Receipts it signed from "effective" on are now invalid. */
+		if (k->has_plain && strcmp(k->last_plain_ts, k->effective) >= 0)
+			return fail_at(v,
+			    strcmp(k->first_ts, k->effective) >= 0
+			        ? k->first_seq
+			        : k->last_plain_seq,
+			    S_KEY,
+			    "kid %s signed this receipt at or after "
+			    "its revocation took effect (%s, revoked at seq "
+			    "%llu)",
+			    k->kid, k->effective, (unsigned long long)seq);
+		return RCPT_OK;
+	default:
+		return RCPT_OK;
+	}
+}
+
+static int
+feed_one(struct rcpt_verifier *v, const char *line, size_t len)
+{
+	struct rcpt_receipt_view vw;
+	struct rcpt_diag d = {0};
+	struct change ch;
+	uint8_t h[RCPT_HASH_LEN];
+	uint64_t seq = v->o.first_seq + v->count;
+	const char *chain;
+	size_t clen;
+	struct key *k;
+	int r, ki = -1;
+	bool reserved;
+
+	if (v->stopped || v->finished)
+		return RCPT_E_CORRUPT;
+	if (v->started > 0 && __atomic_load_n(&v->wfailed, __ATOMIC_RELAXED)) {
+		v->stopped = true;
+		return RCPT_E_CORRUPT;
+	}
+	/* 1. Members and types, v, the chain name. */
+	r = rcpt_receipt_scan(line, len, v->o.max_depth, &vw, &d);
+	if (r == RCPT_E_INTERNAL)
+		return fail_global(
+		    v, RCPT_VERIFY_ERROR, seq, "%s", rcpt_diag_msg(&d, r));
+	if (r != RCPT_OK)
+		return fail_at(v, seq, S_MEMBERS, "%s", rcpt_diag_msg(&d, r));
+	chain = vw.chain.p + 1;
+	clen = vw.chain.len - 2;
+	if (v->chain[0] == '\0') {
+		memcpy(v->chain, chain, clen);
+		v->chain[clen] = '\0';
+		if ((r = load_trust(v)) != RCPT_OK)
+			return r;
+		if (v->o.first_seq > 0 && v->o.trust == NULL)
+			return fail_global(v, RCPT_VERIFY_BROKEN, seq,
+			    "the receipts start at seq %llu, after genesis: "
+			    "--trust is needed to know their keys",
+			    (unsigned long long)seq);
+	} else if (strlen(v->chain) != clen ||
+	           memcmp(v->chain, chain, clen) != 0) {
+		return fail_at(v, seq, S_MEMBERS,
+		    "chain name differs from the first receipt's");
+	}
+	/* 2. seq contiguity, prev_hash linkage, ts order. */
+	if (vw.seq_num != seq)
+		return fail_at(v, seq, S_LINKS, "seq %llu expected, found %llu",
+		    (unsigned long long)seq, (unsigned long long)vw.seq_num);
+	if (v->count == 0 && seq == 0) {
+		memset(h, 0, sizeof(h));
+		if (memcmp(vw.prev_hash_raw, h, sizeof(h)) != 0)
+			return fail_at(v, seq, S_LINKS,
+			    "prev_hash of seq 0 must be 64 zeros");
+	} else if (v->count > 0 &&
+	           memcmp(vw.prev_hash_raw, v->prev_hash, RCPT_HASH_LEN) != 0) {
+		return fail_at(v, seq, S_LINKS,
+		    "prev_hash does not match "
+		    "entry_hash of seq %llu",
+		    (unsigned long long)(seq - 1));
+	}
+	if (v->count > 0 && memcmp(vw.ts.p + 1, v->prev_ts, RCPT_TS_LEN) < 0)
+		return fail_at(v, seq, S_LINKS,
+		    "ts is earlier than the ts of "
+		    "seq %llu",
+		    (unsigned long long)(seq - 1));
+	/* 3. entry_hash = SHA-256(JCS(signed view)). */
+	rcpt_buf_reset(&v->sv);
+	if ((r = rcpt_receipt_view_signed(&vw, &v->sv)) != RCPT_OK)
+		return r;
+	SHA256((const unsigned char *)v->sv.p, v->sv.len, h);
+	if (memcmp(h, vw.entry_hash_raw, RCPT_HASH_LEN) != 0)
+		return fail_at(v, seq, S_HASH,
+		    "entry_hash does not match the signed view");
+	/* 4. The key allowed at this point, and reserved-type rules. */
+	memset(&ch, 0, sizeof(ch));
+	if ((r = check_key(v, &vw, &ch, &ki)) != RCPT_OK)
+		return r;
+	/* 5. Signature, or a later seal. */
+	reserved = rcpt_receipt_type_is_defined_reserved(
+	    vw.type.p + 1, vw.type.len - 2);
+	if (ch.kind == 1)
+		v->sealing = ch.sealing;
+	if ((r = check_signature(v, &vw, ki, reserved)) != RCPT_OK)
+		return r;
+	/* 6. data_hash when data is present. */
+	if (vw.has_data) {
+		SHA256((const unsigned char *)vw.data.p, vw.data.len, h);
+		if (memcmp(h, vw.data_hash_raw, RCPT_HASH_LEN) != 0)
+			return fail_at(
+			    v, seq, S_DATA, "data_hash does not match data");
+	} else {
+		v->pruned++;
+	}
+	/* Passed: remember what later receipts are checked against. */
+	k = &v->keys[ki];
+	if (!k->used) {
+		k->used = true;
+		k->first_seq = seq;
+		memcpy(k->first_ts, vw.ts.p + 1, RCPT_TS_LEN);
+	}
+	if (ch.kind != 2) {
+		k->has_plain = true;
+		k->last_plain_seq = seq;
+		memcpy(k->last_plain_ts, vw.ts.p + 1, RCPT_TS_LEN);
+	}
+	memcpy(v->prev_hash, vw.entry_hash_raw, RCPT_HASH_LEN);
+	memcpy(v->prev_ts, vw.ts.p + 1, RCPT_TS_LEN);
+	v->count++;
+	v->tip_key = ki;
+	rcpt_merkle_leaf_hash(vw.entry_hash_raw, h);
+	rcpt_merkle_acc_push(&v->acc, h);
+	if (v->o.first_seq == 0 && v->o.checkpoint != NULL &&
+	    v->acc.size == v->o.checkpoint->size) {
+		rcpt_merkle_acc_root(&v->acc, v->snap_root);
+		v->snap_taken = true;
+	}
+	return apply_change(v, &ch, seq);
+}
+
+int
+rcpt_verifier_key(const struct rcpt_verifier *v, const char *kid,
+    uint8_t pub_out[RCPT_ED25519_PUB_LEN])
+{
+	const struct key *k;
+	int i;
+
+	if (v == NULL || kid == NULL || (i = find_key(v, kid)) < 0)
+		return RCPT_E_NOT_FOUND;
+	k = &v->keys[i];
+	if (!k->in_chain && !k->trusted)
+		return RCPT_E_NOT_FOUND;
+	if (k->revoked)
+		return RCPT_E_DENIED;
+	memcpy(pub_out, k->pub, RCPT_ED25519_PUB_LEN);
+	return RCPT_OK;
+}
+
+int
+rcpt_verifier_checkpoint_signed(const struct rcpt_verifier *v,
+    const struct rcpt_checkpoint *cp, struct rcpt_diag *diag)
+{
+	size_t i;
+
+	if (strcmp(cp->chain, v->chain) != 0)
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "checkpoint names another chain than the receipts");
+	if (v->genesis_seen && strcmp(cp->origin, v->origin) != 0)
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "checkpoint origin does not match the genesis origin");
+	for (i = 0; i < v->nkeys; i++) {
+		const struct key *k = &v->keys[i];
+
+		if (k->revoked || !(k->in_chain || k->trusted))
+			continue;
+		if (rcpt_checkpoint_verify(cp, k->pub) == RCPT_OK)
+			return RCPT_OK;
+	}
+	return rcpt_diag(diag, RCPT_E_BAD_SIGNATURE,
+	    "checkpoint signature does not verify under any non-revoked key "
+	    "of the chain");
+}
+
+/* The checkpoint rules of SPEC 8, after a clean chain. */
+static void
+check_checkpoint(struct rcpt_verifier *v, const struct rcpt_checkpoint *cp)
+{
+	struct rcpt_diag d = {0};
+	uint8_t root[RCPT_HASH_LEN];
+	uint64_t rank = v->o.first_seq + v->count;
+
+	if (strcmp(cp->chain, v->chain) != 0) {
+		fail_global(v, RCPT_VERIFY_BROKEN, rank,
+		    "checkpoint names another chain than the receipts");
+		return;
+	}
+	if (v->o.first_seq == 0) {
+		if (cp->size > v->count) {
+			fail_global(v, RCPT_VERIFY_BROKEN, rank,
+			    "truncated: checkpoint has %llu receipts, file has "
+			    "%llu",
+			    (unsigned long long)cp->size,
+			    (unsigned long long)v->count);
+			return;
+		}
+		if (cp->size == v->count) {
+			rcpt_merkle_acc_root(&v->acc, root);
+		} else if (v->snap_taken && v->o.checkpoint != NULL &&
+		           v->o.checkpoint->size == cp->size) {
+			memcpy(root, v->snap_root, sizeof(root));
+		} else {
+			fail_global(v, RCPT_VERIFY_ERROR, rank,
+			    "the checkpoint's size was not given before the "
+			    "receipts, so its root cannot be checked");
+			return;
+		}
+		if (memcmp(root, cp->root, sizeof(root)) != 0) {
+			fail_global(v, RCPT_VERIFY_BROKEN, rank,
+			    "checkpoint root does not match the first %llu "
+			    "receipts",
+			    (unsigned long long)cp->size);
+			return;
+		}
+	}
+	if (rcpt_verifier_checkpoint_signed(v, cp, &d) != RCPT_OK)
+		fail_global(v, RCPT_VERIFY_BROKEN, rank, "%s",
+		    rcpt_diag_msg(&d, RCPT_E_BAD_SIGNATURE));
+}
+
+void
+rcpt_verifier_finish(struct rcpt_verifier *v, const struct rcpt_checkpoint *cp,
+    struct rcpt_verify_result *res)
+{
+	struct failure *f = &v->fail;
+
+	memset(res, 0, sizeof(*res));
+	stop_workers(v);
+	if (v->sync_ok && ranks_before(&v->wfail, &v->fail))
+		v->fail = v->wfail;
+	if (!v->finished) {
+		v->finished = true;
+		if (!f->set && v->pending)
+			fail_at(v, v->pending_seq, S_SIG,
+			    "unsealed receipt: no "
+			    "later signature of kid %s seals it",
+			    v->keys[v->pending_key].kid);
+		if (!f->set && v->count == 0)
+			fail_global(v, RCPT_VERIFY_BROKEN, v->o.first_seq,
+			    "no receipts");
+		if (!f->set && cp != NULL)
+			check_checkpoint(v, cp);
+	}
+	res->pinned = v->o.trust != NULL;
+	memcpy(res->chain, v->chain, sizeof(res->chain));
+	memcpy(res->origin, v->origin, sizeof(res->origin));
+	memcpy(res->tip_hash, v->prev_hash, RCPT_HASH_LEN);
+	if (v->tip_key >= 0)
+		memcpy(res->tip_kid, v->keys[v->tip_key].kid,
+		    sizeof(res->tip_kid));
+	res->acc = v->acc;
+	res->count = v->count;
+	res->pruned = v->pruned;
+	if (!f->set) {
+		res->status = RCPT_VERIFY_CLEAN;
+		return;
+	}
+	res->status = f->status;
+	res->has_seq = f->has_seq;
+	res->seq = f->has_seq ? f->seq : 0;
+	if (f->has_seq && f->seq >= v->o.first_seq &&
+	    f->seq - v->o.first_seq < res->count)
+		res->count = f->seq - v->o.first_seq;
+	snprintf(res->reason, sizeof(res->reason), "%s", f->reason);
+}
+
+/* Writes @p n with "," between groups of three digits. */
+static void
+group(uint64_t n, char out[32])
+{
+	char digits[24];
+	int len, i, o = 0;
+
+	len = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)n);
+	for (i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+}
+
+void
+rcpt_verify_format(const struct rcpt_verify_result *res, char *buf, size_t size)
+{
+	char count[32], pruned[32];
+
+	if (size == 0)
+		return;
+	switch (res->status) {
+	case RCPT_VERIFY_CLEAN:
+		group(res->count, count);
+		group(res->pruned, pruned);
+		snprintf(buf, size,
+		    "Chain integrity: CLEAN (%s events, 0 gaps)%s%s%s%s\n",
+		    count, res->pruned > 0 ? ", " : "",
+		    res->pruned > 0 ? pruned : "",
+		    res->pruned > 0 ? " pruned" : "",
+		    res->pinned ? "" : ", keys not pinned");
+		break;
+	case RCPT_VERIFY_BROKEN:
+		if (res->has_seq)
+			snprintf(buf, size,
+			    "Chain integrity: BROKEN at seq %llu: %s\n",
+			    (unsigned long long)res->seq, res->reason);
+		else
+			snprintf(buf, size, "Chain integrity: BROKEN: %s\n",
+			    res->reason);
+		break;
+	default:
+		snprintf(
+		    buf, size, "Chain integrity: ERROR: %s\n", res->reason);
+		break;
+	}
+}
+
+int
+rcpt_verifier_feed(struct rcpt_verifier *v, const char *line, size_t len)
+{
+	int r;
+
+	if ((r = feed_one(v, line, len)) == RCPT_E_NOMEM)
+		fail_global(v, RCPT_VERIFY_ERROR, 0, "out of memory");
+	return r;
+}
+
+/* A bounded line reader: lines never grow past RCPT_VERIFY_LINE_MAX. */
+struct reader {
+	FILE *in;
+	char *buf;
+	size_t cap;
+	size_t start; /* first unread byte */
+	size_t end;   /* bytes held */
+	bool eof;
+};
+
+enum { RD_LINE, RD_EOF, RD_TOO_LONG, RD_NO_NEWLINE, RD_IO, RD_NOMEM };
+
+static int
+read_line(struct reader *rd, const char **line, size_t *len)
+{
+	char *nl, *nb;
+	size_t n, scanned = 0, ncap;
+
+	for (;;) {
+		nl = memchr(rd->buf + rd->start + scanned, '\n',
+		    rd->end - rd->start - scanned);
+		if (nl != NULL) {
+			*line = rd->buf + rd->start;
+			*len = (size_t)(nl - *line);
+			rd->start += *len + 1;
+			return *len > RCPT_VERIFY_LINE_MAX ? RD_TOO_LONG
+			                                   : RD_LINE;
+		}
+		scanned = rd->end - rd->start;
+		if (scanned > RCPT_VERIFY_LINE_MAX)
+			return RD_TOO_LONG;
+		if (rd->eof) {
+			if (scanned == 0)
+				return RD_EOF;
+			*line = rd->buf + rd->start;
+			*len = scanned;
+			rd->start = rd->end;
+			return RD_NO_NEWLINE;
+		}
+		if (rd->start > 0) {
+			memmove(rd->buf, rd->buf + rd->start, scanned);
+			rd->end = scanned;
+			rd->start = 0;
+		}
+		if (rd->end == rd->cap) {
+			ncap = rd->cap * 2;
+			if (ncap > RCPT_VERIFY_LINE_MAX + 2)
+				ncap = RCPT_VERIFY_LINE_MAX + 2;
+			if ((nb = rcpt_realloc(rd->buf, ncap)) == NULL)
+				return RD_NOMEM;
+			rd->buf = nb;
+			rd->cap = ncap;
+		}
+		n = fread(rd->buf + rd->end, 1, rd->cap - rd->end, rd->in);
+		rd->end += n;
+		if (n == 0) {
+			if (ferror(rd->in))
+				return RD_IO;
+			rd->eof = true;
+		}
+	}
+}
+
+void
+rcpt_verify_stream(FILE *in, const struct rcpt_verify_opts *opts,
+    const struct rcpt_checkpoint *cp, struct rcpt_verify_result *res)
+{
+	struct rcpt_verify_opts o = *opts;
+	struct rcpt_verifier *v = NULL;
+	struct reader rd;
+	const char *line;
+	size_t len;
+	uint64_t seq;
+	int r, k;
+
+	memset(res, 0, sizeof(*res));
+	memset(&rd, 0, sizeof(rd));
+	o.checkpoint = cp != NULL ? cp : opts->checkpoint;
+	rd.in = in;
+	rd.cap = 1 << 16;
+	if ((rd.buf = rcpt_malloc(rd.cap)) == NULL ||
+	    (r = rcpt_verifier_new(&o, &v)) != RCPT_OK) {
+		res->status = RCPT_VERIFY_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "%s",
+		    rcpt_strerror(RCPT_E_NOMEM));
+		goto out;
+	}
+	for (seq = o.first_seq;; seq++) {
+		k = read_line(&rd, &line, &len);
+		if (k == RD_EOF)
+			break;
+		if (k == RD_IO || k == RD_NOMEM) {
+			rcpt_verifier_finish(v, NULL, res);
+			res->status = RCPT_VERIFY_ERROR;
+			res->has_seq = false;
+			snprintf(res->reason, sizeof(res->reason), "%s",
+			    k == RD_IO ? "read error" : "out of memory");
+			goto out;
+		}
+		if (k == RD_TOO_LONG)
+			fail_at(v, seq, S_MEMBERS, "line longer than %d bytes",
+			    RCPT_VERIFY_LINE_MAX);
+		else if ((r = rcpt_verifier_feed(v, line, len)) == RCPT_OK &&
+		         k == RD_NO_NEWLINE)
+			fail_at(v, seq, S_END,
+			    "the last line has no terminating newline");
+		if (v->stopped)
+			break;
+	}
+	rcpt_verifier_finish(v, cp, res);
+out:
+	rcpt_verifier_free(v);
+	free(rd.buf);
+}

@@ -6,6 +6,27 @@
  * stops verification and is reported with its seq and a reason a person
  * understands.  Keys come only from checked genesis and rotation
  * receipts and from the --trust set.
+ *
+ * Decisions where SPEC 8 leaves room (each is the stricter reading):
+ * - With --trust, the chain's root key must be in it for this chain:
+ *   the genesis key, or for receipts starting after genesis the first
+ *   receipt's kid; otherwise BROKEN ("not pinned by --trust").  Keys
+ *   brought in by checked rotation receipts are trusted through the
+ *   chain.  Trust entries for other chains are ignored.  A trust entry
+ *   with status "revoked" makes that kid's receipts with ts at or after
+ *   its "revoked" TS (always, when it has none) invalid, except the
+ *   rotation receipt that retired it; such a kid signs no checkpoint.
+ * - A revocation receipt invalidates receipts already seen.  Memory
+ *   stays bounded, so the failure names the first receipt of that kid
+ *   when even that one is at or after "effective", else the last
+ *   receipt that kid signed before its rotation.
+ * - Without a genesis in view (first_seq > 0) the sealing is unknown, so
+ *   a receipt without signature is treated as in a batch chain: a later
+ *   signature of the same kid must seal it.
+ * - A line longer than RCPT_VERIFY_LINE_MAX, an empty line and a last
+ *   line without its "
+" are malformed input: BROKEN at that seq.
+ *   Only read errors give RCPT_VERIFY_ERROR.
  */
 #ifndef RCPT_SRC_VERIFY_H
 #define RCPT_SRC_VERIFY_H
@@ -21,33 +42,41 @@
 #include "merkle.h"
 
 enum rcpt_verify_status {
-	RCPT_VERIFY_CLEAN = 0,	/* exit 0 */
+	RCPT_VERIFY_CLEAN = 0,  /* exit 0 */
 	RCPT_VERIFY_BROKEN = 1, /* exit 1 */
-	RCPT_VERIFY_ERROR = 2	/* exit 2: usage or I/O */
+	RCPT_VERIFY_ERROR = 2   /* exit 2: usage or I/O */
 };
+
+#define RCPT_VERIFY_LINE_MAX (8 * 1024 * 1024) /* bytes, without "\n" */
 
 struct rcpt_verify_opts {
 	const struct rcpt_jwks *trust; /* borrowed; NULL: keys not pinned */
-	int threads;		       /* signature workers; 0 or 1: inline */
-	int max_depth;		       /* 0: RCPT_JSON_DEPTH_MAX */
+	int threads;                   /* signature workers; 0 or 1: inline */
+	int max_depth;                 /* 0: RCPT_JSON_DEPTH_MAX */
 	/*
 	 * Where the chain starts.  0 expects a genesis receipt; a larger
 	 * value (bundles) takes prev_hash of the first receipt as given and
 	 * needs @p trust to resolve its kid.
 	 */
 	uint64_t first_seq;
+	/*
+	 * Borrowed, may be NULL: a checkpoint whose root the verifier will
+	 * need.  Only its size is read while streaming, to keep the root of
+	 * the first N leaves; rcpt_verify_stream sets it from its @p cp.
+	 */
+	const struct rcpt_checkpoint *checkpoint;
 };
 
 struct rcpt_verify_result {
 	enum rcpt_verify_status status;
-	bool has_seq;	       /* the failure belongs to receipt @p seq */
+	bool has_seq; /* the failure belongs to receipt @p seq */
 	uint64_t seq;
-	char reason[512];      /* on BROKEN or ERROR */
-	uint64_t count;	       /* receipts checked */
-	uint64_t pruned;       /* receipts found without data */
-	bool pinned;	       /* --trust was given */
-	char chain[65];	       /* chain name seen, "" if none */
-	char origin[201];      /* genesis origin, "" unless seen */
+	char reason[512]; /* on BROKEN or ERROR */
+	uint64_t count;   /* receipts checked */
+	uint64_t pruned;  /* receipts found without data */
+	bool pinned;      /* --trust was given */
+	char chain[65];   /* chain name seen, "" if none */
+	char origin[201]; /* genesis origin, "" unless seen */
 	uint8_t tip_hash[RCPT_HASH_LEN];
 	char tip_kid[RCPT_KID_LEN + 1];
 	struct rcpt_merkle_acc acc; /* leaves of the receipts checked */
@@ -68,14 +97,18 @@ int rcpt_verifier_new(const struct rcpt_verify_opts *opts,
  * @return RCPT_OK while the chain is clean so far, RCPT_E_CORRUPT once
  * it is broken, RCPT_E_NOMEM.
  */
-int rcpt_verifier_feed(struct rcpt_verifier *v, const char *line,
-    size_t len) RCPT_MUST_CHECK;
+int rcpt_verifier_feed(
+    struct rcpt_verifier *v, const char *line, size_t len) RCPT_MUST_CHECK;
 
 /**
  * Finishes: waits for pending signature checks, applies the
  * end-of-chain rules (unsealed tail), then, with @p cp, checks the
- * checkpoint: the root over the first N leaves, or truncation when
- * fewer than N receipts from seq 0 were seen.
+ * checkpoint: chain and origin, the root over the first N leaves (N at
+ * most the receipts seen, and N equal to them or announced through
+ * opts.checkpoint), truncation when fewer than N receipts from seq 0
+ * were seen, and a signature by a non-revoked key it holds.  When
+ * first_seq > 0 the root is not checked: the caller verifies an
+ * inclusion proof instead (SPEC 7, 8).
  * @param[out] res filled in all cases.
  */
 void rcpt_verifier_finish(struct rcpt_verifier *v,
@@ -89,21 +122,35 @@ void rcpt_verifier_finish(struct rcpt_verifier *v,
 int rcpt_verifier_key(const struct rcpt_verifier *v, const char *kid,
     uint8_t pub_out[RCPT_ED25519_PUB_LEN]) RCPT_MUST_CHECK;
 
+/**
+ * Checks that @p cp names this chain (and the genesis origin, when
+ * seen) and carries a valid signature by a non-revoked key of this
+ * chain that the verifier may trust (SPEC 5, 8).  Size and root are not
+ * looked at.  Call it after rcpt_verifier_finish().
+ * @return RCPT_OK; RCPT_E_INVAL (other chain or origin) or
+ * RCPT_E_BAD_SIGNATURE, with @p diag saying which.
+ */
+int rcpt_verifier_checkpoint_signed(const struct rcpt_verifier *v,
+    const struct rcpt_checkpoint *cp, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
 /** Accepts NULL. */
 void rcpt_verifier_free(struct rcpt_verifier *v);
 
 /**
  * Streams @p in line by line through a verifier: what `receiptctl verify`
- * does.  Over-long lines or read errors give RCPT_VERIFY_ERROR.
+ * does.  Over-long lines and a missing final newline are BROKEN; read
+ * errors give RCPT_VERIFY_ERROR.
  */
 void rcpt_verify_stream(FILE *in, const struct rcpt_verify_opts *opts,
     const struct rcpt_checkpoint *cp, struct rcpt_verify_result *res);
 
 /**
  * Writes the one line SPEC 8 prescribes ("Chain integrity: ...") with a
- * trailing newline into @p buf.
+ * trailing newline into @p buf: counts grouped by "," whatever the
+ * locale, seq numbers not grouped.  An ERROR result gives
+ * "Chain integrity: ERROR: <reason>".
  */
-void rcpt_verify_format(const struct rcpt_verify_result *res, char *buf,
-    size_t size);
+void rcpt_verify_format(
+    const struct rcpt_verify_result *res, char *buf, size_t size);
 
 #endif
