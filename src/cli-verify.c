@@ -9,8 +9,10 @@
  * The verdicts themselves come from src/verify.h, src/bundle.h and
  * src/proof.h; this file only reads files, parses the key sets and
  * checkpoints given on the command line, and prints.  A key set or
- * checkpoint that cannot be parsed is reported on stderr with exit 1:
- * the chain was not judged, so no "Chain integrity" line is printed.
+ * checkpoint that cannot be parsed is malformed input, which SPEC 8
+ * makes a failure: `verify` and `verify-bundle` print "Chain integrity:
+ * BROKEN: <option> <file>: <rule>" and exit 1.  A file that cannot be
+ * read is an I/O error (stderr, exit 2).
  */
 #include "config.h"
 
@@ -32,12 +34,28 @@
 #define PROOF_MAX_BYTES ((size_t)1024 * 1024)
 
 /*
+ * Reports malformed input given with option @p opt: as the SPEC 8 line
+ * when @p verdict is set (the chain cannot be judged CLEAN), else on
+ * stderr.  Returns exit status 1.
+ */
+static int
+malformed(const char *cmd, int verdict, const char *opt, const char *path,
+    const char *msg)
+{
+	if (verdict)
+		printf("Chain integrity: BROKEN: %s %s: %s\n", opt, path, msg);
+	else
+		rcpt_cli_warn(cmd, "%s %s: %s", opt, path, msg);
+	return RCPT_CLI_EXIT_BROKEN;
+}
+
+/*
  * Reads and parses the JWK Set in @p path, given with option @p opt.
  * Returns an exit status; on 0, *out holds the set.
  */
 static int
-load_jwks(
-    const char *cmd, const char *opt, const char *path, struct rcpt_jwks **out)
+load_jwks(const char *cmd, int verdict, const char *opt, const char *path,
+    struct rcpt_jwks **out)
 {
 	struct rcpt_diag diag = {0};
 	char *text = NULL;
@@ -52,11 +70,13 @@ load_jwks(
 	}
 	r = rcpt_jwks_parse(text, len, out, &diag);
 	free(text);
-	if (r != RCPT_OK) {
-		rcpt_cli_warn(
-		    cmd, "%s %s: %s", opt, path, rcpt_diag_msg(&diag, r));
-		return rcpt_cli_exit_code(r);
+	if (r == RCPT_E_NOMEM) {
+		rcpt_cli_warn(cmd, "%s: %s", opt, rcpt_strerror(r));
+		return RCPT_CLI_EXIT_USAGE;
 	}
+	if (r != RCPT_OK)
+		return malformed(
+		    cmd, verdict, opt, path, rcpt_diag_msg(&diag, r));
 	return RCPT_CLI_EXIT_OK;
 }
 
@@ -76,11 +96,13 @@ load_checkpoint(const char *cmd, const char *path, struct rcpt_checkpoint *cp)
 	}
 	r = rcpt_checkpoint_parse(text, len, cp, &diag);
 	free(text);
-	if (r != RCPT_OK) {
-		rcpt_cli_warn(
-		    cmd, "--checkpoint %s: %s", path, rcpt_diag_msg(&diag, r));
-		return rcpt_cli_exit_code(r);
+	if (r == RCPT_E_NOMEM) {
+		rcpt_cli_warn(cmd, "--checkpoint: %s", rcpt_strerror(r));
+		return RCPT_CLI_EXIT_USAGE;
 	}
+	if (r != RCPT_OK)
+		return malformed(
+		    cmd, 1, "--checkpoint", path, rcpt_diag_msg(&diag, r));
 	return RCPT_CLI_EXIT_OK;
 }
 
@@ -171,10 +193,10 @@ cmd_verify(int argc, char *argv[])
 	 * is noticed.
 	 */
 	if (keys_path != NULL &&
-	    (ret = load_jwks(argv[0], "--keys", keys_path, &keys)) != 0)
+	    (ret = load_jwks(argv[0], 1, "--keys", keys_path, &keys)) != 0)
 		goto out;
 	if (trust_path != NULL &&
-	    (ret = load_jwks(argv[0], "--trust", trust_path, &trust)) != 0)
+	    (ret = load_jwks(argv[0], 1, "--trust", trust_path, &trust)) != 0)
 		goto out;
 	if (cp_path != NULL &&
 	    (ret = load_checkpoint(argv[0], cp_path, &cp)) != 0)
@@ -234,7 +256,7 @@ cmd_verify_bundle(int argc, char *argv[])
 		return rcpt_cli_usage_error(
 		    argv[0], "needs exactly one FILE.tar");
 	if (trust_path != NULL &&
-	    (ret = load_jwks(argv[0], "--trust", trust_path, &trust)) != 0)
+	    (ret = load_jwks(argv[0], 1, "--trust", trust_path, &trust)) != 0)
 		return ret;
 	memset(&res, 0, sizeof(res));
 	rcpt_bundle_verify(argv[optind], trust, threads, &res);
@@ -314,7 +336,7 @@ cmd_verify_proof(int argc, char *argv[])
 		return rcpt_cli_usage_error(argv[0],
 		    "--keys JWKS is required: a proof is only as good as "
 		    "the keys its checkpoints are checked with");
-	if ((ret = load_jwks(argv[0], "--keys", keys_path, &keys)) != 0)
+	if ((ret = load_jwks(argv[0], 0, "--keys", keys_path, &keys)) != 0)
 		goto out;
 	if ((r = rcpt_cli_read_file(argv[optind], RCPT_PROOF_MAX_BYTES, &text,
 	         &len, &diag)) != RCPT_OK &&

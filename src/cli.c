@@ -35,8 +35,11 @@ struct command {
 static const struct command commands[] = {
     {"canon", cmd_canon,
         "print the RFC 8785 canonical form of JSON read from stdin",
-        "[--max-depth N]",
-        "  --max-depth N     nesting allowed, 1 to 256 (default 64)\n"},
+        "[--max-depth N] [--stored]",
+        "  --max-depth N     nesting allowed, 1 to 256 (default 64)\n"
+        "  --stored          input is text receiptd emitted: accept integer\n"
+        "                    literals above 2^53 (JCS prints 1e20 as "
+        "digits)\n"},
     {"verify", cmd_verify, "verify a receipts.jsonl chain offline (SPEC 8)",
         "[--checkpoint FILE] [--keys JWKS] [--threads N]\n"
         "[--trust JWKS] FILE.jsonl",
