@@ -17,8 +17,10 @@ src_libreceipt_la_SOURCES = \
 	src/checkpoint.c src/checkpoint.h \
 	src/proof.c src/proof.h \
 	src/receipt.c src/receipt.h \
+	src/receipt-scan.c \
 	src/chain.c src/chain.h \
 	src/verify.c src/verify.h \
+	src/verify-keys.c src/verify-int.h \
 	src/bundle-verify.c \
 	src/bundle.c src/bundle.h
 src_libreceipt_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) \

@@ -4,6 +4,8 @@
  * entry_hash and the signature, writing the stored form as JCS, and
  * parsing a stored receipt strictly (unknown members, wrong types,
  * uppercase hex, wrong lengths and non-canonical lines are refused).
+ * receipt.c holds the field rules, building, writing and parsing into a
+ * struct; receipt-scan.c the non-allocating scanner and its view.
  * Linkage between receipts and key rules belong to verify.c.
  */
 #ifndef RCPT_SRC_RECEIPT_H
@@ -64,8 +66,12 @@ void rcpt_receipt_clear(struct rcpt_receipt *r);
 
 /** 1 when @p chain matches ^[a-z0-9][a-z0-9._-]{0,63}$. */
 int rcpt_receipt_chain_is_valid(const char *chain);
+/** rcpt_receipt_chain_is_valid() over @p len bytes, no NUL needed. */
+int rcpt_receipt_chain_is_valid_len(const char *chain, size_t len);
 /** 1 when @p type is 1-128 characters of [A-Za-z0-9._:-]. */
 int rcpt_receipt_type_is_valid(const char *type);
+/** rcpt_receipt_type_is_valid() over @p len bytes, no NUL needed. */
+int rcpt_receipt_type_is_valid_len(const char *type, size_t len);
 /** 1 when @p type starts with "receiptd." in any letter case. */
 int rcpt_receipt_type_is_reserved(const char *type);
 
@@ -184,17 +190,5 @@ int rcpt_receipt_view_signed(
 
 /** 1 when @p type is one of the three types SPEC 4 defines. */
 int rcpt_receipt_type_is_defined_reserved(const char *type, size_t len);
-
-/**
- * Builds a json-c tree from text that is already canonical (a span of a
- * scanned view, or rcpt_jcs output).  Numbers become doubles.
- * @param[out] out new reference, caller json_object_put()s it; JSON null
- * is NULL.
- * @return RCPT_OK, RCPT_E_PARSE (not JCS), RCPT_E_INVAL (U+0000 in a
- * member name, which json-c cannot hold), RCPT_E_TOO_LARGE (deeper than
- * RCPT_JSON_DEPTH_MAX), RCPT_E_NOMEM.
- */
-int rcpt_receipt_tree(const char *text, size_t len, json_object **out,
-    struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 #endif

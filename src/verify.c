@@ -9,6 +9,12 @@
  * receipts.  Every failure is ranked by (seq, step), and the lowest one
  * is reported, so the answer does not depend on thread timing.  Memory
  * is bounded: nothing per receipt is kept, only per key.
+ *
+ * This file holds the verifier's lifecycle, the feeding of lines (steps
+ * 1, 2, 3, 5 and 6), the workers, the end-of-chain and checkpoint rules,
+ * the stream reader and the result line.  It deliberately leaves key
+ * state and the reserved receipts (step 4) to verify-keys.c, and the
+ * syntax of a receipt line to receipt-scan.c.
  */
 #include "config.h"
 
@@ -20,16 +26,23 @@
 
 #include <openssl/sha.h>
 
-#include "chain.h"
 #include "checkpoint.h"
 #include "ed25519.h"
-#include "jwk.h"
 #include "mem.h"
 #include "receipt.h"
 #include "ts.h"
+#include "verify-int.h"
 #include "verify.h"
 
 #define QUEUE_CAP 1024 /* signature jobs in flight */
+
+struct rcpt_verify_job {
+	uint64_t seq;
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
+	uint8_t msg[RCPT_HASH_LEN];
+	uint8_t sig[RCPT_ED25519_SIG_LEN];
+	char kid[RCPT_KID_LEN + 1];
+};
 
 enum step {
 	S_GLOBAL = 0,
@@ -42,93 +55,9 @@ enum step {
 	S_END = 7
 };
 
-struct key {
-	char kid[RCPT_KID_LEN + 1];
-	uint8_t pub[RCPT_ED25519_PUB_LEN];
-	bool in_chain; /* from the genesis or a checked rotation */
-	bool trusted;  /* in --trust for this chain */
-	bool retired;  /* a checked rotation moved away from it */
-	bool revoked;  /* by --trust or a checked revocation */
-	char effective[RCPT_TS_LEN + 1]; /* revoked from; "" always */
-	bool used;                       /* signed a receipt in view */
-	uint64_t first_seq;
-	char first_ts[RCPT_TS_LEN + 1];
-	bool has_plain; /* signed one that is not its rotation */
-	uint64_t last_plain_seq;
-	char last_plain_ts[RCPT_TS_LEN + 1];
-	struct rcpt_ed25519_vctx *vctx; /* inline checks, this thread */
-};
-
-struct job {
-	uint64_t seq;
-	uint8_t pub[RCPT_ED25519_PUB_LEN];
-	uint8_t msg[RCPT_HASH_LEN];
-	uint8_t sig[RCPT_ED25519_SIG_LEN];
-	char kid[RCPT_KID_LEN + 1];
-};
-
-struct failure {
-	bool set;
-	enum rcpt_verify_status status;
-	bool has_seq;
-	uint64_t seq;
-	int step;
-	char reason[400];
-};
-
-/* A key change a reserved receipt makes once it has passed. */
-struct change {
-	int kind; /* 0 none, 1 genesis, 2 rotation, 3 revocation */
-	char kid[RCPT_KID_LEN + 1];
-	uint8_t pub[RCPT_ED25519_PUB_LEN];
-	char effective[RCPT_TS_LEN + 1];
-	char origin[RCPT_ORIGIN_MAX + 1];
-	int sealing;
-};
-
-struct rcpt_verifier {
-	struct rcpt_verify_opts o;
-	struct key *keys;
-	size_t nkeys;
-	int active; /* index into keys, -1 before the first */
-	char chain[RCPT_CHAIN_MAX + 1]; /* "" before the first receipt */
-	char origin[201];
-	bool genesis_seen;
-	int sealing;    /* -1 unknown, 0 each, 1 batch */
-	uint64_t count; /* receipts passed */
-	uint64_t pruned;
-	uint8_t prev_hash[RCPT_HASH_LEN];
-	char prev_ts[RCPT_TS_LEN + 1];
-	bool pending; /* an unsealed receipt waits for its seal */
-	uint64_t pending_seq;
-	int pending_key;
-	int tip_key; /* key of the last receipt passed */
-	struct rcpt_merkle_acc acc;
-	bool snap_taken;
-	uint8_t snap_root[RCPT_HASH_LEN];
-	struct rcpt_buf sv;  /* signed view scratch, reused */
-	struct failure fail; /* this thread's failure */
-	bool stopped;
-	bool finished;
-	/* Workers. */
-	int nthreads;
-	pthread_t *tids;
-	int started;
-	bool sync_ok; /* mu and conds initialised */
-	pthread_mutex_t mu;
-	pthread_cond_t can_pop;
-	pthread_cond_t can_push;
-	struct job *q;
-	size_t qhead;
-	size_t qlen;
-	int idle; /* workers waiting on can_pop */
-	bool closing;
-	struct failure wfail; /* lowest worker failure, under mu */
-	int wfailed;          /* read without mu to stop early */
-};
-
 static bool
-ranks_before(const struct failure *a, const struct failure *b)
+ranks_before(
+    const struct rcpt_verify_failure *a, const struct rcpt_verify_failure *b)
 {
 	if (!b->set)
 		return a->set;
@@ -139,15 +68,16 @@ ranks_before(const struct failure *a, const struct failure *b)
 	return a->step < b->step;
 }
 
-static void set_failure(struct failure *f, enum rcpt_verify_status st,
+/* Keeps the failure if it ranks before the one held; stops feeding. */
+static void record(struct rcpt_verifier *v, enum rcpt_verify_status st,
     bool has_seq, uint64_t seq, int step, const char *fmt, va_list ap)
     __attribute__((format(printf, 6, 0)));
 
 static void
-set_failure(struct failure *f, enum rcpt_verify_status st, bool has_seq,
+record(struct rcpt_verifier *v, enum rcpt_verify_status st, bool has_seq,
     uint64_t seq, int step, const char *fmt, va_list ap)
 {
-	struct failure n;
+	struct rcpt_verify_failure n;
 
 	memset(&n, 0, sizeof(n));
 	n.set = true;
@@ -156,11 +86,12 @@ set_failure(struct failure *f, enum rcpt_verify_status st, bool has_seq,
 	n.seq = seq;
 	n.step = step;
 	vsnprintf(n.reason, sizeof(n.reason), fmt, ap);
-	if (ranks_before(&n, f))
-		*f = n;
+	if (ranks_before(&n, &v->fail))
+		v->fail = n;
+	v->stopped = true;
 }
 
-/* Records a failure of receipt @p seq at @p step; stops feeding. */
+/* Records a failure of receipt @p seq at @p step. */
 static int fail_at(struct rcpt_verifier *v, uint64_t seq, int step,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -170,9 +101,20 @@ fail_at(struct rcpt_verifier *v, uint64_t seq, int step, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_failure(&v->fail, RCPT_VERIFY_BROKEN, true, seq, step, fmt, ap);
+	record(v, RCPT_VERIFY_BROKEN, true, seq, step, fmt, ap);
 	va_end(ap);
-	v->stopped = true;
+	return RCPT_E_CORRUPT;
+}
+
+int
+rcpt_verify_fail_key(
+    struct rcpt_verifier *v, uint64_t seq, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record(v, RCPT_VERIFY_BROKEN, true, seq, S_KEY, fmt, ap);
+	va_end(ap);
 	return RCPT_E_CORRUPT;
 }
 
@@ -187,67 +129,9 @@ fail_global(struct rcpt_verifier *v, enum rcpt_verify_status st, uint64_t rank,
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_failure(&v->fail, st, false, rank, S_GLOBAL, fmt, ap);
+	record(v, st, false, rank, S_GLOBAL, fmt, ap);
 	va_end(ap);
-	v->stopped = true;
 	return st == RCPT_VERIFY_ERROR ? RCPT_E_INTERNAL : RCPT_E_CORRUPT;
-}
-
-static int
-find_key(const struct rcpt_verifier *v, const char *kid)
-{
-	size_t i;
-
-	for (i = 0; i < v->nkeys; i++)
-		if (strcmp(v->keys[i].kid, kid) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* Index of the record for @p kid, made if new. -1 when out of memory. */
-static int
-add_key(struct rcpt_verifier *v, const char *kid,
-    const uint8_t pub[RCPT_ED25519_PUB_LEN])
-{
-	struct key *k;
-	int i;
-
-	if ((i = find_key(v, kid)) >= 0)
-		return i;
-	k = rcpt_reallocarray(v->keys, v->nkeys + 1, sizeof(*k));
-	if (k == NULL)
-		return -1;
-	v->keys = k;
-	k = &v->keys[v->nkeys];
-	memset(k, 0, sizeof(*k));
-	memcpy(k->kid, kid, RCPT_KID_LEN + 1);
-	memcpy(k->pub, pub, RCPT_ED25519_PUB_LEN);
-	return (int)v->nkeys++;
-}
-
-/* Takes the --trust entries of chain @p name. */
-static int
-load_trust(struct rcpt_verifier *v)
-{
-	const struct rcpt_jwks *t = v->o.trust;
-	const struct rcpt_jwks_key *e;
-	size_t i;
-	int k;
-
-	for (i = 0; t != NULL && i < t->n; i++) {
-		e = &t->keys[i];
-		if (strcmp(e->chain, v->chain) != 0)
-			continue;
-		if ((k = add_key(v, e->kid, e->pub)) < 0)
-			return RCPT_E_NOMEM;
-		v->keys[k].trusted = true;
-		if (e->status == RCPT_KEY_REVOKED) {
-			v->keys[k].revoked = true;
-			memcpy(v->keys[k].effective, e->revoked,
-			    sizeof(v->keys[k].effective));
-		}
-	}
-	return RCPT_OK;
 }
 
 static void *
@@ -256,8 +140,8 @@ worker(void *arg)
 	struct rcpt_verifier *v = arg;
 	struct rcpt_ed25519_vctx *ctx = NULL;
 	uint8_t ctx_pub[RCPT_ED25519_PUB_LEN];
-	struct failure f;
-	struct job j;
+	struct rcpt_verify_failure f;
+	struct rcpt_verify_job j;
 	bool skip;
 	int r;
 
@@ -413,318 +297,11 @@ rcpt_verifier_free(struct rcpt_verifier *v)
 	free(v);
 }
 
-/* The string member @p name of object @p o, or NULL. */
-static const char *
-get_str(json_object *o, const char *name, size_t *len)
-{
-	json_object *m;
-
-	if (!json_object_object_get_ex(o, name, &m) ||
-	    !json_object_is_type(m, json_type_string))
-		return NULL;
-	*len = (size_t)json_object_get_string_len(m);
-	return json_object_get_string(m);
-}
-
-static bool
-span_is(const struct rcpt_receipt_span *sp, const char *s)
-{
-	size_t n = strlen(s);
-
-	return sp->len == n + 2 && memcmp(sp->p + 1, s, n) == 0;
-}
-
-/* Reads the data of a reserved receipt into a tree. */
-static int
-reserved_data(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
-    const char *what, json_object **out)
-{
-	struct rcpt_diag d = {0};
-	int r;
-
-	*out = NULL;
-	if (!vw->has_data)
-		return fail_at(v, vw->seq_num, S_KEY,
-		    "%s receipt has no data "
-		    "(reserved receipts are never pruned)",
-		    what);
-	r = rcpt_receipt_tree(vw->data.p, vw->data.len, out, &d);
-	if (r == RCPT_E_NOMEM)
-		return r;
-	if (r != RCPT_OK || !json_object_is_type(*out, json_type_object)) {
-		json_object_put(*out);
-		*out = NULL;
-		return fail_at(
-		    v, vw->seq_num, S_KEY, "%s data must be an object", what);
-	}
-	return RCPT_OK;
-}
-
-static int
-check_genesis(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
-    struct change *ch)
-{
-	struct rcpt_diag d = {0};
-	const char *chain, *origin, *sealing, *w = "receiptd.genesis";
-	json_object *data = NULL, *key;
-	size_t cl, ol, sl;
-	int r;
-
-	if ((r = reserved_data(v, vw, w, &data)) != RCPT_OK)
-		return r;
-	chain = get_str(data, "chain", &cl);
-	origin = get_str(data, "origin", &ol);
-	sealing = get_str(data, "sealing", &sl);
-	if (json_object_object_length(data) != 4 || chain == NULL ||
-	    origin == NULL || sealing == NULL ||
-	    !json_object_object_get_ex(data, "key", &key)) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "receiptd.genesis data must "
-		    "be exactly {chain, origin, key, sealing}");
-		goto out;
-	}
-	if (cl != strlen(v->chain) || strcmp(chain, v->chain) != 0) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "genesis data.chain does not match the receipt's chain");
-		goto out;
-	}
-	if (ol != strlen(origin) || ol > RCPT_ORIGIN_MAX ||
-	    !rcpt_checkpoint_origin_is_valid(origin)) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "genesis data.origin: must "
-		    "be 1 to 200 bytes of [A-Za-z0-9._~:/-]");
-		goto out;
-	}
-	if (strcmp(sealing, "each") != 0 && strcmp(sealing, "batch") != 0) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "genesis data.sealing: must be \"each\" or \"batch\"");
-		goto out;
-	}
-	if (rcpt_jwk_parse_strict(key, "data.key", ch->pub, &d) != RCPT_OK) {
-		r = fail_at(v, vw->seq_num, S_KEY, "genesis %s",
-		    rcpt_diag_msg(&d, RCPT_E_INVAL));
-		goto out;
-	}
-	if ((r = rcpt_jwk_kid(ch->pub, ch->kid)) != RCPT_OK)
-		goto out;
-	if (!span_is(&vw->kid, ch->kid)) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "kid does not match the genesis key (data.key)");
-		goto out;
-	}
-	if (!span_is(&vw->submitter, "receiptd")) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "the genesis submitter must be \"receiptd\"");
-		goto out;
-	}
-	ch->kind = 1;
-	ch->sealing = strcmp(sealing, "batch") == 0;
-	memcpy(ch->origin, origin, ol + 1);
-	r = RCPT_OK;
-out:
-	json_object_put(data);
-	return r;
-}
-
-static int
-check_rotation(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
-    struct change *ch)
-{
-	struct rcpt_diag d = {0};
-	json_object *data = NULL, *key, *cer;
-	const char *new_kid, *reason;
-	size_t kl, rl;
-	int r, n, k;
-
-	if ((r = reserved_data(v, vw, RCPT_ROTATION_TYPE, &data)) != RCPT_OK)
-		return r;
-	new_kid = get_str(data, "new_kid", &kl);
-	reason = get_str(data, "reason", &rl);
-	n = json_object_object_get_ex(data, "ceremony", &cer) ? 4 : 3;
-	if (json_object_object_length(data) != n || new_kid == NULL ||
-	    reason == NULL ||
-	    !json_object_object_get_ex(data, "new_key", &key) ||
-	    (n == 4 && !json_object_is_type(cer, json_type_object))) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "receiptd.key_rotation data "
-		    "must be {new_kid, new_key, reason} and optionally a "
-		    "ceremony object");
-		goto out;
-	}
-	if (rcpt_jwk_parse_strict(key, "data.new_key", ch->pub, &d) !=
-	    RCPT_OK) {
-		r = fail_at(v, vw->seq_num, S_KEY, "key rotation %s",
-		    rcpt_diag_msg(&d, RCPT_E_INVAL));
-		goto out;
-	}
-	if ((r = rcpt_jwk_kid(ch->pub, ch->kid)) != RCPT_OK)
-		goto out;
-	if (kl != RCPT_KID_LEN || strcmp(new_kid, ch->kid) != 0) {
-		r = fail_at(
-		    v, vw->seq_num, S_KEY, "new_kid is not the kid of new_key");
-		goto out;
-	}
-	k = find_key(v, ch->kid);
-	if (k >= 0 && v->keys[k].in_chain) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "new_kid %s was used before in this chain", ch->kid);
-		goto out;
-	}
-	ch->kind = 2;
-	r = RCPT_OK;
-out:
-	json_object_put(data);
-	return r;
-}
-
-static int
-check_revocation(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
-    struct change *ch)
-{
-	json_object *data = NULL;
-	const char *kid, *reason, *eff;
-	size_t kl, rl, el;
-	int r, k;
-
-	if ((r = reserved_data(v, vw, RCPT_REVOCATION_TYPE, &data)) != RCPT_OK)
-		return r;
-	kid = get_str(data, "kid", &kl);
-	reason = get_str(data, "reason", &rl);
-	eff = get_str(data, "effective", &el);
-	if (json_object_object_length(data) != 3 || kid == NULL ||
-	    reason == NULL || eff == NULL) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "receiptd.key_revocation "
-		    "data must be exactly {kid, reason, effective}");
-		goto out;
-	}
-	if (!rcpt_ts_is_valid(eff, el)) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "revocation data.effective: must be a TS");
-		goto out;
-	}
-	k = kl == RCPT_KID_LEN ? find_key(v, kid) : -1;
-	/*
-	 * The key must have been rotated away from.  Without the genesis in
-	 * view, a trusted key that is not the active one is accepted: its
-	 * rotation may lie before the first receipt.
-	 */
-	if (k < 0 || k == v->active ||
-	    !(v->keys[k].retired ||
-	        (v->o.first_seq > 0 && v->keys[k].trusted))) {
-		r = fail_at(v, vw->seq_num, S_KEY,
-		    "revocation data.kid is not "
-		    "a key this chain has rotated away from");
-		goto out;
-	}
-	ch->kind = 3;
-	memcpy(ch->kid, kid, RCPT_KID_LEN + 1);
-	memcpy(ch->effective, eff, RCPT_TS_LEN + 1);
-	r = RCPT_OK;
-out:
-	json_object_put(data);
-	return r;
-}
-
-/*
- * Step 4: reserved-type rules and whether the receipt's kid may sign at
- * this point.  On success *key_out is the key that must sign it.
- */
-static int
-check_key(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
-    struct change *ch, int *key_out)
-{
-	const char *type = vw->type.p + 1, *ts = vw->ts.p + 1;
-	size_t tlen = vw->type.len - 2;
-	char kid[RCPT_KID_LEN + 1];
-	bool rotation = false;
-	struct key *k;
-	int r, i;
-
-	memcpy(kid, vw->kid.p + 1, RCPT_KID_LEN);
-	kid[RCPT_KID_LEN] = '\0';
-	if (tlen >= 9 && strncasecmp(type, "receiptd.", 9) == 0 &&
-	    !rcpt_receipt_type_is_defined_reserved(type, tlen))
-		return fail_at(v, vw->seq_num, S_KEY,
-		    "type %.*s is reserved "
-		    "(receiptd.) but not defined by SPEC 4",
-		    (int)tlen, type);
-	if (span_is(&vw->type, RCPT_GENESIS_TYPE)) {
-		if (vw->seq_num != 0)
-			return fail_at(v, vw->seq_num, S_KEY,
-			    "receiptd.genesis at seq %llu (only seq 0 may be "
-			    "genesis)",
-			    (unsigned long long)vw->seq_num);
-		if ((r = check_genesis(v, vw, ch)) != RCPT_OK)
-			return r;
-		if (v->o.trust != NULL &&
-		    ((i = find_key(v, ch->kid)) < 0 || !v->keys[i].trusted))
-			return fail_at(v, 0, S_KEY,
-			    "genesis key %s is not "
-			    "pinned by --trust for chain %s",
-			    ch->kid, v->chain);
-		if ((i = add_key(v, ch->kid, ch->pub)) < 0)
-			return RCPT_E_NOMEM;
-		v->keys[i].in_chain = true;
-		v->active = i;
-	} else if (vw->seq_num == 0) {
-		return fail_at(
-		    v, 0, S_KEY, "seq 0 must be a receiptd.genesis receipt");
-	} else if (v->active < 0) {
-		/* The receipts start after genesis: --trust names the key. */
-		i = find_key(v, kid);
-		if (i < 0 || !v->keys[i].trusted)
-			return fail_at(v, vw->seq_num, S_KEY,
-			    "kid %s is not "
-			    "pinned by --trust for chain %s (the receipts "
-			    "start after genesis)",
-			    kid, v->chain);
-		v->active = i;
-	}
-	k = &v->keys[v->active];
-	if (strcmp(kid, k->kid) != 0) {
-		i = find_key(v, kid);
-		if (i >= 0 && v->keys[i].revoked)
-			return fail_at(v, vw->seq_num, S_KEY,
-			    "kid %s is "
-			    "revoked; seq %llu must be signed by kid %s",
-			    kid, (unsigned long long)vw->seq_num, k->kid);
-		if (i >= 0 && v->keys[i].retired)
-			return fail_at(v, vw->seq_num, S_KEY,
-			    "kid %s was "
-			    "rotated away from; seq %llu must be signed by kid "
-			    "%s",
-			    kid, (unsigned long long)vw->seq_num, k->kid);
-		return fail_at(v, vw->seq_num, S_KEY,
-		    "kid %s is not the key "
-		    "allowed at this point (kid %s)",
-		    kid, k->kid);
-	}
-	if (span_is(&vw->type, RCPT_ROTATION_TYPE)) {
-		if ((r = check_rotation(v, vw, ch)) != RCPT_OK)
-			return r;
-		rotation = true;
-	} else if (span_is(&vw->type, RCPT_REVOCATION_TYPE)) {
-		if ((r = check_revocation(v, vw, ch)) != RCPT_OK)
-			return r;
-	}
-	/* SPEC 4: the rotation that retired a revoked key stays valid. */
-	if (k->revoked && !rotation &&
-	    strncmp(ts, k->effective, RCPT_TS_LEN) >= 0)
-		return fail_at(v, vw->seq_num, S_KEY,
-		    "kid %s is revoked from "
-		    "%s and may not sign this receipt",
-		    k->kid,
-		    k->effective[0] != '\0' ? k->effective : "the start");
-	*key_out = v->active;
-	return RCPT_OK;
-}
-
 static void
 enqueue(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
-    const struct key *k)
+    const struct rcpt_verify_key *k)
 {
-	struct job *j;
+	struct rcpt_verify_job *j;
 
 	pthread_mutex_lock(&v->mu);
 	while (v->qlen == QUEUE_CAP)
@@ -746,20 +323,18 @@ static int
 check_signature(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
     int ki, bool reserved)
 {
-	struct key *k = &v->keys[ki];
+	struct rcpt_verify_key *k = &v->keys[ki];
 	int r;
 
 	if (!vw->has_signature) {
 		if (reserved)
 			return fail_at(v, vw->seq_num, S_SIG,
-			    "%.*s receipt "
-			    "carries no signature",
+			    "%.*s receipt carries no signature",
 			    (int)vw->type.len - 2, vw->type.p + 1);
 		if (v->sealing == 0)
 			return fail_at(v, vw->seq_num, S_SIG,
-			    "unsealed "
-			    "receipt: the chain's sealing is \"each\" and it "
-			    "carries no signature");
+			    "unsealed receipt: the chain's sealing is \"each\" "
+			    "and it carries no signature");
 		if (v->pending && v->pending_key != ki)
 			return fail_at(v, v->pending_seq, S_SIG,
 			    "unsealed receipt: no later signature of kid %s "
@@ -774,8 +349,7 @@ check_signature(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 	}
 	if (v->pending && v->pending_key != ki)
 		return fail_at(v, v->pending_seq, S_SIG,
-		    "unsealed receipt: "
-		    "no later signature of kid %s seals it",
+		    "unsealed receipt: no later signature of kid %s seals it",
 		    v->keys[v->pending_key].kid);
 	v->pending = false;
 	if (v->started > 0) {
@@ -797,60 +371,17 @@ check_signature(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 	return RCPT_OK;
 }
 
-/* Applies what a passed reserved receipt changes; may find a failure. */
-static int
-apply_change(struct rcpt_verifier *v, const struct change *ch, uint64_t seq)
-{
-	struct key *k;
-	int i;
-
-	switch (ch->kind) {
-	case 1:
-		v->genesis_seen = true;
-		v->sealing = ch->sealing;
-		memcpy(v->origin, ch->origin, sizeof(v->origin));
-		return RCPT_OK;
-	case 2:
-		if ((i = add_key(v, ch->kid, ch->pub)) < 0)
-			return RCPT_E_NOMEM;
-		v->keys[v->active].retired = true;
-		v->keys[i].in_chain = true;
-		v->active = i;
-		return RCPT_OK;
-	case 3:
-		k = &v->keys[find_key(v, ch->kid)];
-		if (!k->revoked || strcmp(ch->effective, k->effective) < 0)
-			memcpy(
-			    k->effective, ch->effective, sizeof(k->effective));
-		k->revoked = true;
-		/* Receipts it signed from "effective" on are now invalid. */
-		if (k->has_plain && strcmp(k->last_plain_ts, k->effective) >= 0)
-			return fail_at(v,
-			    strcmp(k->first_ts, k->effective) >= 0
-			        ? k->first_seq
-			        : k->last_plain_seq,
-			    S_KEY,
-			    "kid %s signed this receipt at or after "
-			    "its revocation took effect (%s, revoked at seq "
-			    "%llu)",
-			    k->kid, k->effective, (unsigned long long)seq);
-		return RCPT_OK;
-	default:
-		return RCPT_OK;
-	}
-}
-
 static int
 feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 {
 	struct rcpt_receipt_view vw;
 	struct rcpt_diag d = {0};
-	struct change ch;
+	struct rcpt_verify_change ch;
 	uint8_t h[RCPT_HASH_LEN];
 	uint64_t seq = v->o.first_seq + v->count;
 	const char *chain;
 	size_t clen;
-	struct key *k;
+	struct rcpt_verify_key *k;
 	int r, ki = -1;
 	bool reserved;
 
@@ -872,7 +403,7 @@ feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 	if (v->chain[0] == '\0') {
 		memcpy(v->chain, chain, clen);
 		v->chain[clen] = '\0';
-		if ((r = load_trust(v)) != RCPT_OK)
+		if ((r = rcpt_verify_load_trust(v)) != RCPT_OK)
 			return r;
 		if (v->o.first_seq > 0 && v->o.trust == NULL)
 			return fail_global(v, RCPT_VERIFY_BROKEN, seq,
@@ -896,14 +427,12 @@ feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 	} else if (v->count > 0 &&
 	           memcmp(vw.prev_hash_raw, v->prev_hash, RCPT_HASH_LEN) != 0) {
 		return fail_at(v, seq, S_LINKS,
-		    "prev_hash does not match "
-		    "entry_hash of seq %llu",
+		    "prev_hash does not match entry_hash of seq %llu",
 		    (unsigned long long)(seq - 1));
 	}
 	if (v->count > 0 && memcmp(vw.ts.p + 1, v->prev_ts, RCPT_TS_LEN) < 0)
 		return fail_at(v, seq, S_LINKS,
-		    "ts is earlier than the ts of "
-		    "seq %llu",
+		    "ts is earlier than the ts of seq %llu",
 		    (unsigned long long)(seq - 1));
 	/* 3. entry_hash = SHA-256(JCS(signed view)). */
 	rcpt_buf_reset(&v->sv);
@@ -915,12 +444,12 @@ feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 		    "entry_hash does not match the signed view");
 	/* 4. The key allowed at this point, and reserved-type rules. */
 	memset(&ch, 0, sizeof(ch));
-	if ((r = check_key(v, &vw, &ch, &ki)) != RCPT_OK)
+	if ((r = rcpt_verify_check_key(v, &vw, &ch, &ki)) != RCPT_OK)
 		return r;
 	/* 5. Signature, or a later seal. */
 	reserved = rcpt_receipt_type_is_defined_reserved(
 	    vw.type.p + 1, vw.type.len - 2);
-	if (ch.kind == 1)
+	if (ch.kind == RCPT_VERIFY_GENESIS)
 		v->sealing = ch.sealing;
 	if ((r = check_signature(v, &vw, ki, reserved)) != RCPT_OK)
 		return r;
@@ -940,7 +469,7 @@ feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 		k->first_seq = seq;
 		memcpy(k->first_ts, vw.ts.p + 1, RCPT_TS_LEN);
 	}
-	if (ch.kind != 2) {
+	if (ch.kind != RCPT_VERIFY_ROTATION) {
 		k->has_plain = true;
 		k->last_plain_seq = seq;
 		memcpy(k->last_plain_ts, vw.ts.p + 1, RCPT_TS_LEN);
@@ -956,50 +485,7 @@ feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 		rcpt_merkle_acc_root(&v->acc, v->snap_root);
 		v->snap_taken = true;
 	}
-	return apply_change(v, &ch, seq);
-}
-
-int
-rcpt_verifier_key(const struct rcpt_verifier *v, const char *kid,
-    uint8_t pub_out[RCPT_ED25519_PUB_LEN])
-{
-	const struct key *k;
-	int i;
-
-	if (v == NULL || kid == NULL || (i = find_key(v, kid)) < 0)
-		return RCPT_E_NOT_FOUND;
-	k = &v->keys[i];
-	if (!k->in_chain && !k->trusted)
-		return RCPT_E_NOT_FOUND;
-	if (k->revoked)
-		return RCPT_E_DENIED;
-	memcpy(pub_out, k->pub, RCPT_ED25519_PUB_LEN);
-	return RCPT_OK;
-}
-
-int
-rcpt_verifier_checkpoint_signed(const struct rcpt_verifier *v,
-    const struct rcpt_checkpoint *cp, struct rcpt_diag *diag)
-{
-	size_t i;
-
-	if (strcmp(cp->chain, v->chain) != 0)
-		return rcpt_diag(diag, RCPT_E_INVAL,
-		    "checkpoint names another chain than the receipts");
-	if (v->genesis_seen && strcmp(cp->origin, v->origin) != 0)
-		return rcpt_diag(diag, RCPT_E_INVAL,
-		    "checkpoint origin does not match the genesis origin");
-	for (i = 0; i < v->nkeys; i++) {
-		const struct key *k = &v->keys[i];
-
-		if (k->revoked || !(k->in_chain || k->trusted))
-			continue;
-		if (rcpt_checkpoint_verify(cp, k->pub) == RCPT_OK)
-			return RCPT_OK;
-	}
-	return rcpt_diag(diag, RCPT_E_BAD_SIGNATURE,
-	    "checkpoint signature does not verify under any non-revoked key "
-	    "of the chain");
+	return rcpt_verify_apply_change(v, &ch, seq);
 }
 
 /* The checkpoint rules of SPEC 8, after a clean chain. */
@@ -1052,7 +538,7 @@ void
 rcpt_verifier_finish(struct rcpt_verifier *v, const struct rcpt_checkpoint *cp,
     struct rcpt_verify_result *res)
 {
-	struct failure *f = &v->fail;
+	struct rcpt_verify_failure *f = &v->fail;
 
 	memset(res, 0, sizeof(*res));
 	stop_workers(v);
@@ -1062,8 +548,8 @@ rcpt_verifier_finish(struct rcpt_verifier *v, const struct rcpt_checkpoint *cp,
 		v->finished = true;
 		if (!f->set && v->pending)
 			fail_at(v, v->pending_seq, S_SIG,
-			    "unsealed receipt: no "
-			    "later signature of kid %s seals it",
+			    "unsealed receipt: no later signature of kid %s "
+			    "seals it",
 			    v->keys[v->pending_key].kid);
 		if (!f->set && v->count == 0)
 			fail_global(v, RCPT_VERIFY_BROKEN, v->o.first_seq,

@@ -614,6 +614,104 @@ test_data_depth(void)
 	}
 }
 
+/* Fields every build test starts from: a valid receipt with null data. */
+static void
+base_fields(struct rcpt_receipt_fields *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->chain = "c";
+	f->ts = "2025-01-01T00:00:00.000Z";
+	f->type = "t";
+	f->submitter = "s";
+	f->kid = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+}
+
+/* Parses @p line, which must pass, and checks it serializes back. */
+static void
+roundtrip(char *line, struct rcpt_receipt *r)
+{
+	char *out = NULL;
+	size_t n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_receipt_parse(line, strlen(line), 256, r, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL_FATAL(rcpt_receipt_serialize(r, &out, &n), RCPT_OK);
+	CU_ASSERT_EQUAL(n, strlen(line));
+	CU_ASSERT_STRING_EQUAL(out, line);
+	free(out);
+	free(line);
+}
+
+static void
+test_parse_reads_values(void)
+{
+	struct rcpt_receipt_view vw;
+	struct rcpt_receipt r;
+	json_object *v;
+	char *line;
+
+	rcpt_receipt_init(&r);
+	/* Escaped submitter text comes back unescaped, and is escaped again. */
+	roundtrip(mutate(1, "\"submitter\":\"alice\"",
+	              "\"submitter\":\"a\\u0001\\n\\\"\\\\\xc3\xa9\""),
+	    &r);
+	CU_ASSERT_STRING_EQUAL(r.submitter, "a\x01\n\"\\\xc3\xa9");
+	/* JCS writes 1e20 as an integer beyond 2^53; it reads back. */
+	roundtrip(mutate(2, "\"data\":\"shipped\"",
+	              "\"data\":{\"n\":100000000000000000000}"),
+	    &r);
+	CU_ASSERT_FATAL(json_object_object_get_ex(r.data, "n", &v));
+	CU_ASSERT(json_object_is_type(v, json_type_double));
+	CU_ASSERT_DOUBLE_EQUAL(json_object_get_double(v), 1e20, 0.0);
+	/* Tags keep their order and escapes. */
+	roundtrip(tags_of("\"tags\":[\"b\",\"a\\\\\"]"), &r);
+	CU_ASSERT_EQUAL(json_object_array_length(r.tags), 2);
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_get_string(json_object_array_get_idx(r.tags, 1)),
+	    "a\\");
+	rcpt_receipt_clear(&r);
+	/* U+0000 is canonical JSON but cannot live in a C string or key. */
+	line =
+	    mutate(1, "\"submitter\":\"alice\"", "\"submitter\":\"a\\u0000\"");
+	CU_ASSERT_EQUAL(
+	    rcpt_receipt_scan(line, strlen(line), 256, &vw, NULL), RCPT_OK);
+	expect(line, RCPT_E_INVAL, "submitter");
+	line = mutate(2, "\"data\":\"shipped\"", "\"data\":{\"\\u0000\":1}");
+	CU_ASSERT_EQUAL(
+	    rcpt_receipt_scan(line, strlen(line), 256, &vw, NULL), RCPT_OK);
+	expect(line, RCPT_E_INVAL, "data");
+}
+
+static void
+test_build_big_number(void)
+{
+	struct rcpt_receipt_fields f;
+	struct rcpt_receipt r;
+	json_object *data = parse_json("{\"n\":1e20}"), *v;
+	char *out = NULL;
+	size_t n = 0;
+
+	base_fields(&f);
+	f.submitter = "s\"\\\x01";
+	f.data = data;
+	rcpt_receipt_init(&r);
+	CU_ASSERT_EQUAL_FATAL(rcpt_receipt_build(&f, &r, NULL), RCPT_OK);
+	CU_ASSERT_FATAL(json_object_object_get_ex(r.data, "n", &v));
+	CU_ASSERT_DOUBLE_EQUAL(json_object_get_double(v), 1e20, 0.0);
+	CU_ASSERT_EQUAL_FATAL(rcpt_receipt_serialize(&r, &out, &n), RCPT_OK);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(out, "\"data\":{\"n\":100000000000000000000}"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(out, "\"submitter\":\"s\\\"\\\\\\u0001\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"tags\":[]"));
+	rcpt_receipt_clear(&r);
+	CU_ASSERT_EQUAL(rcpt_receipt_parse(out, n, 256, &r, NULL), RCPT_OK);
+	CU_ASSERT_STRING_EQUAL(r.submitter, "s\"\\\x01");
+	rcpt_receipt_clear(&r);
+	free(out);
+	json_object_put(data);
+}
+
 static void
 test_build_refusals(void)
 {
@@ -622,12 +720,7 @@ test_build_refusals(void)
 	struct rcpt_diag d;
 	char big[300];
 
-	memset(&f, 0, sizeof(f));
-	f.chain = "c";
-	f.ts = "2025-01-01T00:00:00.000Z";
-	f.type = "t";
-	f.submitter = "s";
-	f.kid = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+	base_fields(&f);
 	rcpt_receipt_init(&r);
 	CU_ASSERT_EQUAL(rcpt_receipt_build(&f, &r, NULL), RCPT_OK);
 	f.type = "receiptd.anything"; /* build does not judge reserved */
@@ -661,12 +754,7 @@ test_build_data_limit(void)
 	struct rcpt_diag d = {0};
 	json_object *s = json_object_new_string("0123456789");
 
-	memset(&f, 0, sizeof(f));
-	f.chain = "c";
-	f.ts = "2025-01-01T00:00:00.000Z";
-	f.type = "t";
-	f.submitter = "s";
-	f.kid = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+	base_fields(&f);
 	f.data = s;
 	f.data_max = 12;
 	rcpt_receipt_init(&r);
@@ -694,6 +782,28 @@ test_reserved_type_helpers(void)
 	                                 "7890123456789012345678901234"));
 	CU_ASSERT(!rcpt_receipt_chain_is_valid(""));
 	CU_ASSERT(!rcpt_receipt_chain_is_valid("_a"));
+	/* The _len forms read only @p len bytes and need no NUL. */
+	CU_ASSERT(rcpt_receipt_chain_is_valid_len("abcX", 3));
+	CU_ASSERT(!rcpt_receipt_chain_is_valid_len("abcX", 4));
+	CU_ASSERT(!rcpt_receipt_chain_is_valid_len("abc", 0));
+	CU_ASSERT(!rcpt_receipt_chain_is_valid_len("a\0b", 3));
+	CU_ASSERT(rcpt_receipt_type_is_valid_len("order.created ", 13));
+	CU_ASSERT(!rcpt_receipt_type_is_valid_len("order.created ", 14));
+	CU_ASSERT(!rcpt_receipt_type_is_valid_len("t", 0));
+	CU_ASSERT(!rcpt_receipt_type_is_valid_len("a\0b", 3));
+	{
+		char t[130];
+
+		memset(t, 'x', sizeof(t));
+		CU_ASSERT(rcpt_receipt_type_is_valid_len(t, 128));
+		CU_ASSERT(!rcpt_receipt_type_is_valid_len(t, 129));
+	}
+	CU_ASSERT(
+	    rcpt_receipt_type_is_defined_reserved("receiptd.genesis", 16));
+	CU_ASSERT(
+	    !rcpt_receipt_type_is_defined_reserved("receiptd.genesis", 15));
+	CU_ASSERT(
+	    !rcpt_receipt_type_is_defined_reserved("Receiptd.genesis", 16));
 }
 
 static void
@@ -708,12 +818,7 @@ test_build_out_of_memory(void)
 	long n;
 	int e;
 
-	memset(&f, 0, sizeof(f));
-	f.chain = "c";
-	f.ts = "2025-01-01T00:00:00.000Z";
-	f.type = "t";
-	f.submitter = "s";
-	f.kid = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+	base_fields(&f);
 	f.data = data;
 	f.tags = tags;
 	rcpt_receipt_init(&r);
@@ -763,12 +868,14 @@ static CU_TestInfo parse_tests[] = {
     {"data exactly when not pruned", test_data_and_pruned_at},
     {"missing members, unsigned", test_missing_members_and_unsigned},
     {"data depth limit", test_data_depth},
+    {"parse reads escapes, big numbers, U+0000", test_parse_reads_values},
     CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo build_tests[] = {
     {"build refusals", test_build_refusals},
     {"data size limit", test_build_data_limit},
+    {"build keeps big numbers and escapes", test_build_big_number},
     {"reserved type and chain helpers", test_reserved_type_helpers},
     {"out of memory on build and parse", test_build_out_of_memory},
     CU_TEST_INFO_NULL,

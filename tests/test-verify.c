@@ -688,6 +688,46 @@ test_rotation_followed(void)
 	lines_free(&L);
 }
 
+/*
+ * JCS writes the double 1e20 as 21 digits, an integer literal beyond
+ * 2^53; the verifier must read such reserved data back, not refuse it.
+ */
+static void
+test_rotation_ceremony_big_number(void)
+{
+	struct lines L = {0};
+	struct rcpt_chain c;
+	struct rcpt_receipt r;
+	struct rcpt_diag d = {0};
+	char ts[RCPT_TS_LEN + 1];
+	json_object *cer = json_object_new_object();
+	json_object *n = json_object_new_double(1e20);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cer);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+	/* Steals n on success. */
+	CU_ASSERT_EQUAL_FATAL(json_object_object_add(cer, "n", n), 0);
+	genesis(&c, &L, RCPT_SEALING_EACH, 0);
+	ts_at(1, ts);
+	rcpt_receipt_init(&r);
+	CU_ASSERT_EQUAL_FATAL(rcpt_chain_rotate(&c, ts, "admin", "scheduled",
+	                          cer, &signers[0], &signers[1], &r, &d),
+	    RCPT_OK);
+	keep(&L, &r);
+	rcpt_receipt_clear(&r);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(L.l[1], "\"ceremony\":{\"n\":100000000000000000000}"));
+	event(&c, &L, 1, 2, true);
+	expect_clean(&L, NULL,
+	    "Chain integrity: CLEAN (3 events, 0 gaps), keys not pinned\n");
+	/* The same receipt with a non-canonical number is refused. */
+	tamper(&L, 1, "100000000000000000000", "1e20");
+	expect_broken(&L, NULL, 1, "not canonical");
+	rcpt_chain_clear(&c);
+	lines_free(&L);
+	json_object_put(cer);
+}
+
 static void
 test_reserved_rules(void)
 {
@@ -1020,6 +1060,7 @@ static CU_TestInfo tamper_tests[] = {
 
 static CU_TestInfo key_tests[] = {
     {"rotation followed", test_rotation_followed},
+    {"rotation ceremony with a big number", test_rotation_ceremony_big_number},
     {"reserved receipt rules", test_reserved_rules},
     {"revocation", test_revocation},
     {"writer refuses reserved types", test_writer_refuses_reserved_types},
