@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "encode.h"
@@ -28,14 +29,38 @@ rcpt_hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/*
+ * Decoding tables: value of each byte, or -1.  The verifier decodes
+ * several hex and base64url fields per receipt, so these are on its hot
+ * path; a table beats branching and strchr.
+ */
+static signed char hex_table[256];
+static signed char b64url_table[256];
+static signed char b64_table[256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void
+fill_table(signed char *t, const char *alpha)
+{
+	int i;
+
+	memset(t, -1, 256);
+	for (i = 0; alpha[i] != '\0'; i++)
+		t[(unsigned char)alpha[i]] = (signed char)i;
+}
+
+static void
+init_tables(void)
+{
+	fill_table(hex_table, hexdigits);
+	fill_table(b64url_table, b64url_alpha);
+	fill_table(b64_table, b64_alpha);
+}
+
 static int
 hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return hex_table[(unsigned char)c];
 }
 
 int
@@ -46,6 +71,7 @@ rcpt_hex_decode(const char *in, size_t len, uint8_t *out, size_t n)
 
 	if (len != 2 * n)
 		return RCPT_E_INVAL;
+	pthread_once(&tables_once, init_tables);
 	for (i = 0; i < n; i++) {
 		if ((hi = hexval(in[2 * i])) < 0 ||
 		    (lo = hexval(in[2 * i + 1])) < 0)
@@ -56,14 +82,15 @@ rcpt_hex_decode(const char *in, size_t len, uint8_t *out, size_t n)
 }
 
 static void
-b64_encode_with(const char *alpha, int pad, const uint8_t *in, size_t n,
-    char *out)
+b64_encode_with(
+    const char *alpha, int pad, const uint8_t *in, size_t n, char *out)
 {
 	size_t i, o = 0;
 	uint32_t v;
 
 	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		out[o++] = alpha[v >> 18 & 63];
 		out[o++] = alpha[v >> 12 & 63];
 		out[o++] = alpha[v >> 6 & 63];
@@ -100,23 +127,13 @@ rcpt_b64_encode(const uint8_t *in, size_t n, char *out)
 	b64_encode_with(b64_alpha, 1, in, n, out);
 }
 
-static int
-b64_val(const char *alpha, char c)
-{
-	const char *p;
-
-	if (c == '\0' || (p = strchr(alpha, c)) == NULL)
-		return -1;
-	return (int)(p - alpha);
-}
-
 /*
  * Decodes @p len unpadded characters.  The caller has already removed
  * padding and checked that @p len mod 4 is not 1.
  */
 static int
-b64_decode_with(const char *alpha, const char *in, size_t len, uint8_t *out,
-    size_t cap, size_t *n_out)
+b64_decode_with(const signed char *table, const char *in, size_t len,
+    uint8_t *out, size_t cap, size_t *n_out)
 {
 	size_t i, o = 0, need;
 	uint32_t acc = 0;
@@ -126,7 +143,7 @@ b64_decode_with(const char *alpha, const char *in, size_t len, uint8_t *out,
 	if (need > cap)
 		return RCPT_E_TOO_LARGE;
 	for (i = 0; i < len; i++) {
-		if ((v = b64_val(alpha, in[i])) < 0)
+		if ((v = table[(unsigned char)in[i]]) < 0)
 			return RCPT_E_INVAL;
 		acc = acc << 6 | (uint32_t)v;
 		bits += 6;
@@ -151,15 +168,16 @@ rcpt_b64url_decode(const char *in, size_t len, uint8_t *out, size_t n)
 
 	if (len != RCPT_B64URL_LEN(n))
 		return RCPT_E_INVAL;
-	if ((r = b64_decode_with(b64url_alpha, in, len, out, n, &got)) !=
+	pthread_once(&tables_once, init_tables);
+	if ((r = b64_decode_with(b64url_table, in, len, out, n, &got)) !=
 	    RCPT_OK)
 		return r == RCPT_E_TOO_LARGE ? RCPT_E_INVAL : r;
 	return got == n ? RCPT_OK : RCPT_E_INVAL;
 }
 
 int
-rcpt_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap,
-    size_t *n_out)
+rcpt_b64_decode(
+    const char *in, size_t len, uint8_t *out, size_t cap, size_t *n_out)
 {
 	size_t body = len;
 
@@ -174,5 +192,6 @@ rcpt_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap,
 		return RCPT_E_INVAL;
 	if (len - body != (4 - body % 4) % 4)
 		return RCPT_E_INVAL;
-	return b64_decode_with(b64_alpha, in, body, out, cap, n_out);
+	pthread_once(&tables_once, init_tables);
+	return b64_decode_with(b64_table, in, body, out, cap, n_out);
 }

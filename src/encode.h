@@ -14,7 +14,7 @@
 #include "err.h"
 
 /** Length of the base64url text for @p n bytes (no padding, no NUL). */
-#define RCPT_B64URL_LEN(n) (((n) * 4 + 2) / 3)
+#define RCPT_B64URL_LEN(n) (((n)*4 + 2) / 3)
 /** Length of the padded base64 text for @p n bytes (no NUL). */
 #define RCPT_B64_LEN(n) ((((n) + 2) / 3) * 4)
 
@@ -27,8 +27,8 @@ void rcpt_hex_encode(const uint8_t *in, size_t n, char *out);
  * @return RCPT_OK, or RCPT_E_INVAL on a wrong length, an uppercase or a
  * non-hex digit.
  */
-int rcpt_hex_decode(const char *in, size_t len, uint8_t *out, size_t n)
-    RCPT_MUST_CHECK;
+int rcpt_hex_decode(
+    const char *in, size_t len, uint8_t *out, size_t n) RCPT_MUST_CHECK;
 
 /** Writes RCPT_B64URL_LEN(@p n) characters and a NUL to @p out. */
 void rcpt_b64url_encode(const uint8_t *in, size_t n, char *out);
@@ -38,8 +38,8 @@ void rcpt_b64url_encode(const uint8_t *in, size_t n, char *out);
  * @return RCPT_OK, or RCPT_E_INVAL on a wrong length, padding, a foreign
  * character or non-zero unused bits.
  */
-int rcpt_b64url_decode(const char *in, size_t len, uint8_t *out, size_t n)
-    RCPT_MUST_CHECK;
+int rcpt_b64url_decode(
+    const char *in, size_t len, uint8_t *out, size_t n) RCPT_MUST_CHECK;
 
 /** Writes RCPT_B64_LEN(@p n) characters and a NUL to @p out. */
 void rcpt_b64_encode(const uint8_t *in, size_t n, char *out);

@@ -14,23 +14,23 @@
 
 enum rcpt_err {
 	RCPT_OK = 0,
-	RCPT_E_INTERNAL = -1,	     /* a bug: an invariant did not hold */
-	RCPT_E_NOMEM = -2,	     /* out of memory */
-	RCPT_E_INVAL = -3,	     /* input breaks a rule (diag names it) */
-	RCPT_E_PARSE = -4,	     /* input is not well-formed */
-	RCPT_E_TOO_LARGE = -5,	     /* input exceeds a size or depth limit */
-	RCPT_E_NOT_FOUND = -6,	     /* no such chain, seq, key or file */
-	RCPT_E_DENIED = -7,	     /* caller not authorised */
+	RCPT_E_INTERNAL = -1,        /* a bug: an invariant did not hold */
+	RCPT_E_NOMEM = -2,           /* out of memory */
+	RCPT_E_INVAL = -3,           /* input breaks a rule (diag names it) */
+	RCPT_E_PARSE = -4,           /* input is not well-formed */
+	RCPT_E_TOO_LARGE = -5,       /* input exceeds a size or depth limit */
+	RCPT_E_NOT_FOUND = -6,       /* no such chain, seq, key or file */
+	RCPT_E_DENIED = -7,          /* caller not authorised */
 	RCPT_E_KEY_UNAVAILABLE = -8, /* signing key or token unusable */
 	RCPT_E_STORAGE_FULL = -9,    /* store or disk full */
-	RCPT_E_IO = -10,	     /* read, write or sync failed */
-	RCPT_E_CORRUPT = -11,	     /* stored data fails its own checks */
+	RCPT_E_IO = -10,             /* read, write or sync failed */
+	RCPT_E_CORRUPT = -11,        /* stored data fails its own checks */
 	RCPT_E_BAD_SIGNATURE = -12,  /* signature does not verify */
 	RCPT_E_PLUGIN_ABI = -13,     /* provider plugin ABI mismatch */
-	RCPT_E_CONFIG = -14,	     /* configuration is invalid */
-	RCPT_E_EXISTS = -15,	     /* refusing to overwrite */
-	RCPT_E_PROOF = -16,	     /* Merkle proof does not verify */
-	RCPT_E_ANCHOR = -17,	     /* store inconsistent with anchor */
+	RCPT_E_CONFIG = -14,         /* configuration is invalid */
+	RCPT_E_EXISTS = -15,         /* refusing to overwrite */
+	RCPT_E_PROOF = -16,          /* Merkle proof does not verify */
+	RCPT_E_ANCHOR = -17,         /* store inconsistent with anchor */
 	RCPT_E_LAST_ = -18
 };
 

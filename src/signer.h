@@ -25,7 +25,7 @@ struct rcpt_signer {
 	 */
 	int (*sign_msg)(void *ctx, const char *kid, const uint8_t *msg,
 	    size_t len, uint8_t sig_out[RCPT_ED25519_SIG_LEN]);
-	char kid[RCPT_KID_LEN + 1];	  /* the key it signs with now */
+	char kid[RCPT_KID_LEN + 1];        /* the key it signs with now */
 	uint8_t pub[RCPT_ED25519_PUB_LEN]; /* that key's public half */
 };
 

@@ -36,7 +36,8 @@ rcpt_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp_out)
 			return 0;
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+	if ((n == 3 && cp < 0x800) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	if (rcpt_utf8_is_surrogate(cp))
 		return 0;

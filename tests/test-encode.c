@@ -38,16 +38,21 @@ test_hex_refusals(void)
 	CU_ASSERT_EQUAL(rcpt_hex_decode("00abcd", 6, out, 2), RCPT_E_INVAL);
 	CU_ASSERT_EQUAL(rcpt_hex_decode("0g00", 4, out, 2), RCPT_E_INVAL);
 	CU_ASSERT_EQUAL(rcpt_hex_decode("00 0", 4, out, 2), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(rcpt_hex_decode("00\0000", 4, out, 2), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(rcpt_hex_decode("00\xff"
+	                                "0",
+	                    4, out, 2),
+	    RCPT_E_INVAL);
 }
 
 static void
 test_b64url(void)
 {
 	/* RFC 4648 section 10 vectors, in the url alphabet, unpadded. */
-	static const char *const plain[] = {"", "f", "fo", "foo", "foob",
-	    "fooba", "foobar"};
-	static const char *const enc[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg",
-	    "Zm9vYmE", "Zm9vYmFy"};
+	static const char *const plain[] = {
+	    "", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const enc[] = {
+	    "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
 	char text[16];
 	uint8_t out[8];
 	size_t i;
@@ -79,6 +84,8 @@ test_b64url_refusals(void)
 	CU_ASSERT_EQUAL(rcpt_b64url_decode("Zh", 2, out, 1), RCPT_E_INVAL);
 	CU_ASSERT_EQUAL(rcpt_b64url_decode("Zm8", 3, out, 1), RCPT_E_INVAL);
 	CU_ASSERT_EQUAL(rcpt_b64url_decode("Z", 1, out, 1), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(rcpt_b64url_decode("Z\0", 2, out, 1), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(rcpt_b64url_decode("Z\x80", 2, out, 1), RCPT_E_INVAL);
 }
 
 static void
@@ -90,22 +97,22 @@ test_b64_std(void)
 
 	rcpt_b64_encode((const uint8_t *)"fooba", 5, text);
 	CU_ASSERT_STRING_EQUAL(text, "Zm9vYmE=");
-	CU_ASSERT_EQUAL(rcpt_b64_decode(text, 8, out, sizeof(out), &n),
-	    RCPT_OK);
+	CU_ASSERT_EQUAL(
+	    rcpt_b64_decode(text, 8, out, sizeof(out), &n), RCPT_OK);
 	CU_ASSERT_EQUAL(n, 5);
 	CU_ASSERT_EQUAL(memcmp(out, "fooba", 5), 0);
 	CU_ASSERT_EQUAL(rcpt_b64_decode("", 0, out, sizeof(out), &n), RCPT_OK);
 	CU_ASSERT_EQUAL(n, 0);
-	CU_ASSERT_EQUAL(rcpt_b64_decode("Zm9vYmE", 7, out, sizeof(out), &n),
-	    RCPT_E_INVAL);
-	CU_ASSERT_EQUAL(rcpt_b64_decode("Zm9vYmF=", 8, out, sizeof(out), &n),
-	    RCPT_E_INVAL);
-	CU_ASSERT_EQUAL(rcpt_b64_decode("Zm9v=mE=", 8, out, sizeof(out), &n),
-	    RCPT_E_INVAL);
-	CU_ASSERT_EQUAL(rcpt_b64_decode("Zg=a", 4, out, sizeof(out), &n),
-	    RCPT_E_INVAL);
-	CU_ASSERT_EQUAL(rcpt_b64_decode("Zm9vYmFy", 8, out, 5, &n),
-	    RCPT_E_TOO_LARGE);
+	CU_ASSERT_EQUAL(
+	    rcpt_b64_decode("Zm9vYmE", 7, out, sizeof(out), &n), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(
+	    rcpt_b64_decode("Zm9vYmF=", 8, out, sizeof(out), &n), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(
+	    rcpt_b64_decode("Zm9v=mE=", 8, out, sizeof(out), &n), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(
+	    rcpt_b64_decode("Zg=a", 4, out, sizeof(out), &n), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(
+	    rcpt_b64_decode("Zm9vYmFy", 8, out, 5, &n), RCPT_E_TOO_LARGE);
 }
 
 static void
@@ -155,8 +162,7 @@ test_ts_format_agrees_with_validator(void)
 	int64_t ms;
 
 	/* A day and a bit at a time across four centuries. */
-	for (ms = -2208988800000LL; ms < 10413792000000LL;
-	     ms += 90061001LL) {
+	for (ms = -2208988800000LL; ms < 10413792000000LL; ms += 90061001LL) {
 		CU_ASSERT_EQUAL_FATAL(rcpt_ts_format(ms, ts), RCPT_OK);
 		CU_ASSERT_TRUE_FATAL(rcpt_ts_is_valid(ts, RCPT_TS_LEN));
 	}
@@ -169,8 +175,8 @@ test_utf8_rules(void)
 	uint32_t cp;
 	char buf[4];
 
-	CU_ASSERT_TRUE(rcpt_utf8_check("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x82",
-	    10, &n));
+	CU_ASSERT_TRUE(
+	    rcpt_utf8_check("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x82", 10, &n));
 	CU_ASSERT_EQUAL(n, 4);
 	/* Overlong, surrogate, beyond U+10FFFF, truncated, stray. */
 	CU_ASSERT_FALSE(rcpt_utf8_check("\xc0\xaf", 2, NULL));
@@ -212,33 +218,32 @@ test_mem_fail_after(void)
 }
 
 static CU_TestInfo encode_tests[] = {
-	{"hex round trip", test_hex_round_trip},
-	{"hex refuses uppercase and bad lengths", test_hex_refusals},
-	{"base64url RFC 4648 vectors", test_b64url},
-	{"base64url refuses non-canonical text", test_b64url_refusals},
-	{"standard base64 with padding", test_b64_std},
-	CU_TEST_INFO_NULL,
+    {"hex round trip", test_hex_round_trip},
+    {"hex refuses uppercase and bad lengths", test_hex_refusals},
+    {"base64url RFC 4648 vectors", test_b64url},
+    {"base64url refuses non-canonical text", test_b64url_refusals},
+    {"standard base64 with padding", test_b64_std},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo ts_tests[] = {
-	{"accepts real dates, refuses others", test_ts_valid},
-	{"formats epoch milliseconds", test_ts_format},
-	{"formatted values always validate",
-	    test_ts_format_agrees_with_validator},
-	CU_TEST_INFO_NULL,
+    {"accepts real dates, refuses others", test_ts_valid},
+    {"formats epoch milliseconds", test_ts_format},
+    {"formatted values always validate", test_ts_format_agrees_with_validator},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo misc_tests[] = {
-	{"UTF-8 and I-JSON string rules", test_utf8_rules},
-	{"allocation failure injection", test_mem_fail_after},
-	CU_TEST_INFO_NULL,
+    {"UTF-8 and I-JSON string rules", test_utf8_rules},
+    {"allocation failure injection", test_mem_fail_after},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{.pName = "encode", .pTests = encode_tests},
-	{.pName = "ts", .pTests = ts_tests},
-	{.pName = "utf8 and mem", .pTests = misc_tests},
-	CU_SUITE_INFO_NULL,
+    {.pName = "encode", .pTests = encode_tests},
+    {.pName = "ts", .pTests = ts_tests},
+    {.pName = "utf8 and mem", .pTests = misc_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 int

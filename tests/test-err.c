@@ -54,27 +54,27 @@ test_diag_first_wins(void)
 	struct rcpt_diag d;
 
 	rcpt_diag_clear(&d);
-	CU_ASSERT_STRING_EQUAL(rcpt_diag_msg(&d, RCPT_E_INVAL),
-	    "invalid argument");
-	CU_ASSERT_EQUAL(rcpt_diag(&d, RCPT_E_INVAL, "tags[%d]: too long", 3),
-	    RCPT_E_INVAL);
+	CU_ASSERT_STRING_EQUAL(
+	    rcpt_diag_msg(&d, RCPT_E_INVAL), "invalid argument");
+	CU_ASSERT_EQUAL(
+	    rcpt_diag(&d, RCPT_E_INVAL, "tags[%d]: too long", 3), RCPT_E_INVAL);
 	CU_ASSERT_EQUAL(rcpt_diag(&d, RCPT_E_PARSE, "later"), RCPT_E_PARSE);
-	CU_ASSERT_STRING_EQUAL(rcpt_diag_msg(&d, RCPT_E_INVAL),
-	    "tags[3]: too long");
+	CU_ASSERT_STRING_EQUAL(
+	    rcpt_diag_msg(&d, RCPT_E_INVAL), "tags[3]: too long");
 	CU_ASSERT_EQUAL(rcpt_diag(NULL, RCPT_E_IO, "ignored"), RCPT_E_IO);
 }
 
 static CU_TestInfo err_tests[] = {
-	{"every code has a message", test_every_code_has_message},
-	{"unknown codes", test_unknown_codes},
-	{"json-rpc mapping", test_rpc_mapping},
-	{"first diag message wins", test_diag_first_wins},
-	CU_TEST_INFO_NULL,
+    {"every code has a message", test_every_code_has_message},
+    {"unknown codes", test_unknown_codes},
+    {"json-rpc mapping", test_rpc_mapping},
+    {"first diag message wins", test_diag_first_wins},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{.pName = "err", .pTests = err_tests},
-	CU_SUITE_INFO_NULL,
+    {.pName = "err", .pTests = err_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 int

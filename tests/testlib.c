@@ -31,8 +31,7 @@ rcpt_test_run(CU_SuiteInfo *suites)
 		CU_cleanup_registry();
 		return 1;
 	}
-	failed = CU_get_number_of_failures() +
-	    CU_get_number_of_tests_failed();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
 	if (CU_get_number_of_tests_run() == 0)
 		failed = 1;
 	CU_cleanup_registry();
