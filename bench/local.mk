@@ -8,3 +8,4 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 
 bench: $(EXTRA_PROGRAMS)
 .PHONY: bench
+EXTRA_DIST += bench/README.md
