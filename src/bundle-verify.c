@@ -522,7 +522,8 @@ check_manifest_sig(struct vstate *st)
 	r = rcpt_verifier_key(st->v, st->kid, pub);
 	if (r == RCPT_E_DENIED)
 		return fail(st, RCPT_VERIFY_BROKEN,
-		    "manifest.json: kid: the key is revoked");
+		    "manifest.json: kid: the key is revoked, or was retired "
+		    "before last_seq");
 	if (r != RCPT_OK)
 		return fail(st, RCPT_VERIFY_BROKEN,
 		    "manifest.json: kid: not a key of this chain (genesis, "
@@ -563,11 +564,16 @@ check_hashes(struct vstate *st)
 	return RCPT_OK;
 }
 
-/* The manifest's range against the first and last receipt lines. */
+/*
+ * The manifest's range against the first and last receipt lines.  They
+ * are read again with the same scanner the verifier used, so a line it
+ * accepted (a submitter holding U+0000, say) is accepted here too.
+ * @param[out] last borrows st->last.
+ */
 static int
-check_range(struct vstate *st, struct rcpt_receipt *last)
+check_range(struct vstate *st, struct rcpt_receipt_view *last)
 {
-	struct rcpt_receipt first;
+	struct rcpt_receipt_view first;
 	struct rcpt_diag d = {0};
 	uint64_t count = st->res->count;
 	int r;
@@ -575,34 +581,32 @@ check_range(struct vstate *st, struct rcpt_receipt *last)
 	if (count == 0)
 		return fail(
 		    st, RCPT_VERIFY_BROKEN, "receipts.jsonl: holds no receipt");
-	rcpt_receipt_init(&first);
-	r = rcpt_receipt_parse(st->first.len > 0 ? st->first.p : "",
+	r = rcpt_receipt_scan(st->first.len > 0 ? st->first.p : "",
 	    st->first.len, RCPT_JSON_DEPTH_MAX, &first, &d);
 	if (r == RCPT_OK)
-		r = rcpt_receipt_parse(st->last.len > 0 ? st->last.p : "",
+		r = rcpt_receipt_scan(st->last.len > 0 ? st->last.p : "",
 		    st->last.len, RCPT_JSON_DEPTH_MAX, last, &d);
+	if (r == RCPT_E_INTERNAL)
+		return fail_err(st, r);
 	if (r != RCPT_OK)
-		r = r == RCPT_E_NOMEM
-		        ? fail_err(st, r)
-		        : fail(st, RCPT_VERIFY_BROKEN, "receipts.jsonl: %s",
-		              rcpt_diag_msg(&d, r));
-	else if (strcmp(st->chain, first.chain) != 0 ||
-	         strcmp(st->chain, last->chain) != 0)
-		r = fail(st, RCPT_VERIFY_BROKEN,
+		return fail(st, RCPT_VERIFY_BROKEN, "receipts.jsonl: %s",
+		    rcpt_diag_msg(&d, r));
+	if (!rcpt_receipt_span_is(&first.chain, st->chain) ||
+	    !rcpt_receipt_span_is(&last->chain, st->chain))
+		return fail(st, RCPT_VERIFY_BROKEN,
 		    "manifest.json: chain: does not match receipts.jsonl");
-	else if (first.seq != st->first_seq)
-		r = fail(st, RCPT_VERIFY_BROKEN,
+	if (first.seq_num != st->first_seq)
+		return fail(st, RCPT_VERIFY_BROKEN,
 		    "manifest.json: first_seq: does not match the first "
 		    "receipt");
-	else if (last->seq != st->last_seq ||
-	         st->first_seq + count - 1 != st->last_seq)
-		r = fail(st, RCPT_VERIFY_BROKEN,
+	if (last->seq_num != st->last_seq ||
+	    st->first_seq + count - 1 != st->last_seq)
+		return fail(st, RCPT_VERIFY_BROKEN,
 		    "manifest.json: last_seq: does not match the last receipt");
-	else if (!last->has_signature)
-		r = fail_at(st, last->seq,
+	if (!last->has_signature)
+		return fail_at(st, last->seq_num,
 		    "receipts.jsonl: the last receipt carries no signature");
-	rcpt_receipt_clear(&first);
-	return r;
+	return RCPT_OK;
 }
 
 static int
@@ -639,7 +643,7 @@ check_keys_and_checkpoint(struct vstate *st)
 
 /* proofs.jsonl: the inclusion proof of receipt last_seq in checkpoint.txt. */
 static int
-check_proof(struct vstate *st, const struct rcpt_receipt *last)
+check_proof(struct vstate *st, const struct rcpt_receipt_view *last)
 {
 	const struct rcpt_buf *b = &st->file[RCPT_BUNDLE_F_PROOFS];
 	const struct rcpt_buf *c = &st->file[RCPT_BUNDLE_F_CHECKPOINT];
@@ -660,11 +664,11 @@ check_proof(struct vstate *st, const struct rcpt_receipt *last)
 		goto out;
 	}
 	r = RCPT_E_CORRUPT;
-	rcpt_merkle_leaf_hash(last->entry_hash, leaf);
+	rcpt_merkle_leaf_hash(last->entry_hash_raw, leaf);
 	if (strcmp(p.chain, st->chain) != 0 || p.seq != st->last_seq)
 		fail(st, RCPT_VERIFY_BROKEN,
 		    "proofs.jsonl: not the proof of receipt last_seq");
-	else if (memcmp(p.entry_hash, last->entry_hash, RCPT_HASH_LEN) != 0)
+	else if (memcmp(p.entry_hash, last->entry_hash_raw, RCPT_HASH_LEN) != 0)
 		fail(st, RCPT_VERIFY_BROKEN,
 		    "proofs.jsonl: entry_hash differs from the last receipt");
 	else if (strlen(p.checkpoint) != c->len ||
@@ -691,7 +695,7 @@ check_bundle(struct vstate *st)
 {
 	struct rcpt_verify_result *res = st->res;
 	const struct rcpt_buf *c = &st->file[RCPT_BUNDLE_F_CHECKPOINT];
-	struct rcpt_receipt last;
+	struct rcpt_receipt_view last;
 	int cp_err, use_cp, need;
 
 	cp_err = rcpt_checkpoint_parse(
@@ -715,31 +719,28 @@ check_bundle(struct vstate *st)
 		fail_err(st, cp_err);
 		return;
 	}
-	rcpt_receipt_init(&last);
 	if (check_range(st, &last) != RCPT_OK ||
 	    check_manifest_sig(st) != RCPT_OK)
-		goto out;
+		return;
 	need = st->cp_ok && rcpt_bundle_needs_proofs(
 	                        st->first_seq, st->last_seq, st->cp.size);
 	if (need && !st->present[RCPT_BUNDLE_F_PROOFS]) {
 		fail(st, RCPT_VERIFY_BROKEN,
 		    "proofs.jsonl: missing (needed unless first_seq is 0 and "
 		    "the checkpoint size is last_seq + 1)");
-		goto out;
+		return;
 	}
 	if (st->cp_ok && !need && st->present[RCPT_BUNDLE_F_PROOFS]) {
 		fail(st, RCPT_VERIFY_BROKEN,
 		    "proofs.jsonl: present although the checkpoint covers "
 		    "exactly the receipts");
-		goto out;
+		return;
 	}
 	if (check_hashes(st) != RCPT_OK ||
 	    check_keys_and_checkpoint(st) != RCPT_OK)
-		goto out;
+		return;
 	if (need)
 		(void)check_proof(st, &last);
-out:
-	rcpt_receipt_clear(&last);
 }
 
 static void

@@ -100,7 +100,7 @@ ts_seconds(const char *ts)
 static int
 check_receipt_ends(const struct rcpt_bundle_parts *p, struct rcpt_diag *diag)
 {
-	struct rcpt_receipt first, last;
+	struct rcpt_receipt_view first, last;
 	const char *end = p->receipts + p->receipts_len - 1, *q, *nl;
 	uint64_t lines = 0;
 	int r;
@@ -115,32 +115,24 @@ check_receipt_ends(const struct rcpt_bundle_parts *p, struct rcpt_diag *diag)
 	for (q = end; q > p->receipts && q[-1] != '\n'; q--)
 		;
 	nl = memchr(p->receipts, '\n', p->receipts_len);
-	rcpt_receipt_init(&first);
-	rcpt_receipt_init(&last);
-	if ((r = rcpt_receipt_parse(p->receipts, (size_t)(nl - p->receipts),
+	/* The scanner, as the verifier uses, so both accept the same text. */
+	if ((r = rcpt_receipt_scan(p->receipts, (size_t)(nl - p->receipts),
 	         RCPT_JSON_DEPTH_MAX, &first, diag)) != RCPT_OK ||
-	    (r = rcpt_receipt_parse(q, (size_t)(end - q), RCPT_JSON_DEPTH_MAX,
+	    (r = rcpt_receipt_scan(q, (size_t)(end - q), RCPT_JSON_DEPTH_MAX,
 	         &last, diag)) != RCPT_OK)
-		goto out;
-	r = RCPT_E_INVAL;
-	if (strcmp(first.chain, p->chain) != 0 || first.seq != p->first_seq)
-		rcpt_diag(diag, r,
-		    "receipts.jsonl: first receipt is not "
-		    "first_seq of chain");
-	else if (strcmp(last.chain, p->chain) != 0 || last.seq != p->last_seq)
-		rcpt_diag(diag, r,
-		    "receipts.jsonl: last receipt is not "
-		    "last_seq of chain");
-	else if (!last.has_signature)
-		rcpt_diag(diag, r,
-		    "receipts.jsonl: the last receipt carries "
-		    "no signature");
-	else
-		r = RCPT_OK;
-out:
-	rcpt_receipt_clear(&last);
-	rcpt_receipt_clear(&first);
-	return r;
+		return r;
+	if (!rcpt_receipt_span_is(&first.chain, p->chain) ||
+	    first.seq_num != p->first_seq)
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "receipts.jsonl: first receipt is not first_seq of chain");
+	if (!rcpt_receipt_span_is(&last.chain, p->chain) ||
+	    last.seq_num != p->last_seq)
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "receipts.jsonl: last receipt is not last_seq of chain");
+	if (!last.has_signature)
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "receipts.jsonl: the last receipt carries no signature");
+	return RCPT_OK;
 }
 
 /* Checks what the writer needs to produce a bundle SPEC 7 accepts. */

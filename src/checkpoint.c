@@ -21,6 +21,7 @@
 #include "checkpoint.h"
 #include "encode.h"
 #include "mem.h"
+#include "receipt.h"
 
 #define EM_DASH     "\xe2\x80\x94" /* U+2014 */
 #define SIG_PREFIX  EM_DASH " "
@@ -50,26 +51,6 @@ rcpt_checkpoint_origin_is_valid(const char *origin)
 	return i > 0;
 }
 
-/* ^[a-z0-9][a-z0-9._-]{0,63}$ over @p len bytes. */
-static int
-chain_is_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len < 1 || len > 64)
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if (i > 0 && (c == '.' || c == '_' || c == '-'))
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
 static int
 check_names(const char *origin, const char *chain, struct rcpt_diag *diag)
 {
@@ -77,7 +58,7 @@ check_names(const char *origin, const char *chain, struct rcpt_diag *diag)
 		return rcpt_diag(diag, RCPT_E_INVAL,
 		    "checkpoint.origin: must be 1 to 200 bytes of "
 		    "[A-Za-z0-9._~:/-]");
-	if (chain == NULL || !chain_is_valid(chain, strlen(chain)))
+	if (!rcpt_receipt_chain_is_valid(chain))
 		return rcpt_diag(diag, RCPT_E_INVAL,
 		    "checkpoint.chain: must match ^[a-z0-9][a-z0-9._-]{0,63}$");
 	return RCPT_OK;
@@ -174,8 +155,8 @@ rcpt_checkpoint_sign(const char *origin, const char *chain, uint64_t size,
 	*note_out = NULL;
 	if (s == NULL || s->sign_msg == NULL)
 		return RCPT_E_INVAL;
-	return rcpt_checkpoint_sign_with(origin, chain, size, root,
-	    s->sign_msg, s->ctx, s->kid, s->pub, note_out);
+	return rcpt_checkpoint_sign_with(origin, chain, size, root, s->sign_msg,
+	    s->ctx, s->kid, s->pub, note_out);
 }
 
 /* Finds the end of the line at @p p; NULL when there is no '\n'. */
@@ -234,7 +215,7 @@ parse_body(const char *note, const char *end, struct rcpt_checkpoint *cp,
 		    "checkpoint.origin: must be 1 to 200 bytes of "
 		    "[A-Za-z0-9._~:/-]");
 	n = (size_t)(e - slash);
-	if (!chain_is_valid(slash, n))
+	if (!rcpt_receipt_chain_is_valid_len(slash, n))
 		return rcpt_diag(diag, RCPT_E_INVAL,
 		    "checkpoint.chain: must match ^[a-z0-9][a-z0-9._-]{0,63}$");
 	memcpy(cp->chain, slash, n);

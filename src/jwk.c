@@ -22,6 +22,7 @@
 #include "json.h"
 #include "jwk.h"
 #include "mem.h"
+#include "receipt.h"
 
 #define X_LEN RCPT_B64URL_LEN(RCPT_ED25519_PUB_LEN) /* 43 */
 
@@ -210,25 +211,6 @@ rcpt_jwk_parse_strict(const json_object *jwk, const char *path,
 	return RCPT_OK;
 }
 
-static int
-chain_is_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len < 1 || len > 64)
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if (i > 0 && (c == '.' || c == '_' || c == '-'))
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
 /* Copies an optional TS member into @p dst ("" when absent). */
 static int
 get_ts(const json_object *o, const char *path, const char *name, int required,
@@ -331,7 +313,7 @@ parse_entry(const json_object *o, const char *path, struct rcpt_jwks_key *k,
 	memcpy(k->kid, kid, sizeof(kid));
 	if ((s = get_string(o, path, "chain", &len, diag)) == NULL)
 		return RCPT_E_INVAL;
-	if (!chain_is_valid(s, len))
+	if (!rcpt_receipt_chain_is_valid_len(s, len))
 		return rcpt_diag(diag, RCPT_E_INVAL,
 		    "%s.chain: must match ^[a-z0-9][a-z0-9._-]{0,63}$", path);
 	memcpy(k->chain, s, len + 1);
@@ -448,7 +430,8 @@ format_entry(const struct rcpt_jwks_key *k, char *p, size_t cap)
 	int n;
 
 	if ((unsigned)k->status > RCPT_KEY_REVOKED ||
-	    !chain_is_valid(k->chain, clen) || clen == sizeof(k->chain) ||
+	    !rcpt_receipt_chain_is_valid_len(k->chain, clen) ||
+	    clen == sizeof(k->chain) ||
 	    !rcpt_ts_is_valid(k->created, strnlen(k->created, RCPT_TS_LEN + 1)))
 		return -1;
 	if (rcpt_jwk_kid(k->pub, kid) != RCPT_OK ||

@@ -22,39 +22,20 @@
 #include "json.h"
 #include "mem.h"
 #include "proof.h"
+#include "receipt.h"
 
-#define HEX_LEN   (2 * RCPT_HASH_LEN)
-#define CHAIN_MAX 64
+#define HEX_LEN (2 * RCPT_HASH_LEN)
 
 static const char *const inclusion_members[] = {
     "chain", "seq", "tree_size", "entry_hash", "path", "checkpoint", NULL};
 static const char *const consistency_members[] = {"chain", "old_size",
     "new_size", "path", "old_checkpoint", "new_checkpoint", NULL};
 
-/* ^[a-z0-9][a-z0-9._-]{0,63}$ (SPEC 1). */
-static int
-chain_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > CHAIN_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if (i > 0 && (c == '.' || c == '_' || c == '-'))
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
 static int
 chain_check(const char *chain, struct rcpt_diag *diag)
 {
-	if (chain == NULL || !chain_ok(chain, strnlen(chain, CHAIN_MAX + 1)))
+	if (chain == NULL || !rcpt_receipt_chain_is_valid_len(
+	                         chain, strnlen(chain, RCPT_CHAIN_MAX + 1)))
 		return rcpt_diag(diag, RCPT_E_INVAL,
 		    "chain: must match ^[a-z0-9][a-z0-9._-]{0,63}$");
 	return RCPT_OK;
@@ -159,8 +140,8 @@ get_str(const json_object *o, const char *name, const char **s_out,
 }
 
 static int
-get_chain(
-    const json_object *o, char chain[CHAIN_MAX + 1], struct rcpt_diag *diag)
+get_chain(const json_object *o, char chain[RCPT_CHAIN_MAX + 1],
+    struct rcpt_diag *diag)
 {
 	const char *s;
 	size_t len;
@@ -168,7 +149,7 @@ get_chain(
 
 	if ((r = get_str(o, "chain", &s, &len, diag)) != RCPT_OK)
 		return r;
-	if (!chain_ok(s, len))
+	if (!rcpt_receipt_chain_is_valid_len(s, len))
 		return rcpt_diag(diag, RCPT_E_INVAL,
 		    "chain: must match ^[a-z0-9][a-z0-9._-]{0,63}$");
 	memcpy(chain, s, len);

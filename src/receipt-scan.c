@@ -798,3 +798,12 @@ rcpt_receipt_view_signed(const struct rcpt_receipt_view *vw, struct rcpt_buf *b)
 	}
 	return rcpt_buf_append(b, "}", 1);
 }
+
+int
+rcpt_receipt_span_is(const struct rcpt_receipt_span *sp, const char *s)
+{
+	size_t n = strlen(s);
+
+	return sp->len == n + 2 && sp->p[0] == '"' &&
+	       memcmp(sp->p + 1, s, n) == 0;
+}

@@ -188,6 +188,13 @@ int rcpt_receipt_scan(const char *line, size_t len, int max_depth,
 int rcpt_receipt_view_signed(
     const struct rcpt_receipt_view *vw, struct rcpt_buf *b) RCPT_MUST_CHECK;
 
+/**
+ * 1 when span @p sp is the JSON string whose value is @p s, compared
+ * by length and bytes.  @p s must be text JCS writes unescaped
+ * (printable ASCII but '"' and '\\'), such as a chain name or kid.
+ */
+int rcpt_receipt_span_is(const struct rcpt_receipt_span *sp, const char *s);
+
 /** 1 when @p type is one of the three types SPEC 4 defines. */
 int rcpt_receipt_type_is_defined_reserved(const char *type, size_t len);
 

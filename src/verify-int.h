@@ -35,10 +35,13 @@ enum rcpt_verify_change_kind {
 struct rcpt_verify_key {
 	char kid[RCPT_KID_LEN + 1];
 	uint8_t pub[RCPT_ED25519_PUB_LEN];
-	bool in_chain; /* from the genesis or a checked rotation */
-	bool trusted;  /* in --trust for this chain */
-	bool retired;  /* a checked rotation moved away from it */
-	bool revoked;  /* by --trust or a checked revocation */
+	bool in_chain;        /* from the genesis or a checked rotation */
+	bool trusted;         /* in --trust for this chain */
+	bool retired;         /* a checked rotation moved away from it */
+	uint64_t retired_seq; /* seq of that rotation, when retired */
+	bool trust_retired;   /* --trust says "retired" (or gives "retired") */
+	char retired_ts[RCPT_TS_LEN + 1]; /* per --trust; "" from the start */
+	bool revoked; /* by --trust or a checked revocation */
 	char effective[RCPT_TS_LEN + 1]; /* revoked from; "" always */
 	bool used;                       /* signed a receipt in view */
 	uint64_t first_seq;
@@ -102,10 +105,12 @@ struct rcpt_verifier {
 	pthread_mutex_t mu;
 	pthread_cond_t can_pop;
 	pthread_cond_t can_push;
+	pthread_cond_t drained; /* qlen and busy both reached 0 */
 	struct rcpt_verify_job *q;
 	size_t qhead;
 	size_t qlen;
 	int idle; /* workers waiting on can_pop */
+	int busy; /* jobs taken off the queue and not yet done */
 	bool closing;
 	struct rcpt_verify_failure wfail; /* lowest worker failure, under mu */
 	int wfailed;                      /* read without mu to stop early */

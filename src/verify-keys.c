@@ -10,6 +10,10 @@
  * It deliberately does not scan lines, link receipts, verify receipt
  * signatures or run workers (verify.c does), and keeps nothing per
  * receipt: only per key, so memory does not grow with the chain.
+ *
+ * Strings read from reserved data are compared with their length,
+ * never as C strings: I-JSON lets a string hold U+0000, and "batch"
+ * followed by U+0000 is not "batch".
  */
 #include "config.h"
 
@@ -70,6 +74,12 @@ rcpt_verify_load_trust(struct rcpt_verifier *v)
 		if ((k = add_key(v, e->kid, e->pub)) < 0)
 			return RCPT_E_NOMEM;
 		v->keys[k].trusted = true;
+		/* A retired entry without its TS is retired from the start. */
+		if (e->status == RCPT_KEY_RETIRED || e->retired[0] != '\0') {
+			v->keys[k].trust_retired = true;
+			memcpy(v->keys[k].retired_ts, e->retired,
+			    sizeof(v->keys[k].retired_ts));
+		}
 		if (e->status == RCPT_KEY_REVOKED) {
 			v->keys[k].revoked = true;
 			memcpy(v->keys[k].effective, e->revoked,
@@ -79,7 +89,10 @@ rcpt_verify_load_trust(struct rcpt_verifier *v)
 	return RCPT_OK;
 }
 
-/* The string member @p name of object @p o, or NULL. */
+/*
+ * The string member @p name of object @p o and its length in bytes, or
+ * NULL.  The string may hold U+0000: compare it only with str_is().
+ */
 static const char *
 get_str(json_object *o, const char *name, size_t *len)
 {
@@ -92,12 +105,11 @@ get_str(json_object *o, const char *name, size_t *len)
 	return json_object_get_string(m);
 }
 
+/* Whether the @p len bytes at @p s are exactly the C string @p want. */
 static bool
-span_is(const struct rcpt_receipt_span *sp, const char *s)
+str_is(const char *s, size_t len, const char *want)
 {
-	size_t n = strlen(s);
-
-	return sp->len == n + 2 && memcmp(sp->p + 1, s, n) == 0;
+	return len == strlen(want) && memcmp(s, want, len) == 0;
 }
 
 /* Reads the data of a reserved receipt into a tree. */
@@ -118,7 +130,11 @@ reserved_data(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 	    "data", RCPT_JSON_BIG_INTS, out, &d);
 	if (r == RCPT_E_NOMEM)
 		return r;
-	if (r != RCPT_OK || !json_object_is_type(*out, json_type_object)) {
+	/* The scanner accepted the data, so say what this parser refuses. */
+	if (r != RCPT_OK)
+		return rcpt_verify_fail_key(
+		    v, vw->seq_num, "%s %s", what, rcpt_diag_msg(&d, r));
+	if (!json_object_is_type(*out, json_type_object)) {
 		json_object_put(*out);
 		*out = NULL;
 		return rcpt_verify_fail_key(
@@ -150,19 +166,19 @@ check_genesis(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 		    "key, sealing}");
 		goto out;
 	}
-	if (cl != strlen(v->chain) || strcmp(chain, v->chain) != 0) {
+	if (!str_is(chain, cl, v->chain)) {
 		r = rcpt_verify_fail_key(v, vw->seq_num,
 		    "genesis data.chain does not match the receipt's chain");
 		goto out;
 	}
-	if (ol != strlen(origin) || ol > RCPT_ORIGIN_MAX ||
+	if (ol > RCPT_ORIGIN_MAX || memchr(origin, '\0', ol) != NULL ||
 	    !rcpt_checkpoint_origin_is_valid(origin)) {
 		r = rcpt_verify_fail_key(v, vw->seq_num,
 		    "genesis data.origin: must be 1 to 200 bytes of "
 		    "[A-Za-z0-9._~:/-]");
 		goto out;
 	}
-	if (strcmp(sealing, "each") != 0 && strcmp(sealing, "batch") != 0) {
+	if (!str_is(sealing, sl, "each") && !str_is(sealing, sl, "batch")) {
 		r = rcpt_verify_fail_key(v, vw->seq_num,
 		    "genesis data.sealing: must be \"each\" or \"batch\"");
 		goto out;
@@ -174,18 +190,18 @@ check_genesis(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 	}
 	if ((r = rcpt_jwk_kid(ch->pub, ch->kid)) != RCPT_OK)
 		goto out;
-	if (!span_is(&vw->kid, ch->kid)) {
+	if (!rcpt_receipt_span_is(&vw->kid, ch->kid)) {
 		r = rcpt_verify_fail_key(v, vw->seq_num,
 		    "kid does not match the genesis key (data.key)");
 		goto out;
 	}
-	if (!span_is(&vw->submitter, "receiptd")) {
+	if (!rcpt_receipt_span_is(&vw->submitter, "receiptd")) {
 		r = rcpt_verify_fail_key(v, vw->seq_num,
 		    "the genesis submitter must be \"receiptd\"");
 		goto out;
 	}
 	ch->kind = RCPT_VERIFY_GENESIS;
-	ch->sealing = strcmp(sealing, "batch") == 0;
+	ch->sealing = str_is(sealing, sl, "batch");
 	memcpy(ch->origin, origin, ol + 1);
 	r = RCPT_OK;
 out:
@@ -225,15 +241,29 @@ check_rotation(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 	}
 	if ((r = rcpt_jwk_kid(ch->pub, ch->kid)) != RCPT_OK)
 		goto out;
-	if (kl != RCPT_KID_LEN || strcmp(new_kid, ch->kid) != 0) {
+	if (!str_is(new_kid, kl, ch->kid)) {
 		r = rcpt_verify_fail_key(
 		    v, vw->seq_num, "new_kid is not the kid of new_key");
 		goto out;
 	}
+	/*
+	 * SPEC 4 and 8: a kid never returns once rotated away.  When the
+	 * receipts start after genesis, --trust may know of rotations
+	 * before them: a kid it lists as retired or revoked is refused
+	 * too, as is the key that signed the first receipt in view.
+	 */
 	k = find_key(v, ch->kid);
-	if (k >= 0 && v->keys[k].in_chain) {
+	if (k >= 0 && (k == v->active || v->keys[k].in_chain ||
+	                  v->keys[k].used || v->keys[k].retired)) {
 		r = rcpt_verify_fail_key(v, vw->seq_num,
 		    "new_kid %s was used before in this chain", ch->kid);
+		goto out;
+	}
+	if (k >= 0 && (v->keys[k].trust_retired || v->keys[k].revoked)) {
+		r = rcpt_verify_fail_key(v, vw->seq_num,
+		    "new_kid %s is %s per --trust; a kid never returns once "
+		    "rotated away",
+		    ch->kid, v->keys[k].revoked ? "revoked" : "retired");
 		goto out;
 	}
 	ch->kind = RCPT_VERIFY_ROTATION;
@@ -269,7 +299,9 @@ check_revocation(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 		    v, vw->seq_num, "revocation data.effective: must be a TS");
 		goto out;
 	}
-	k = kl == RCPT_KID_LEN ? find_key(v, kid) : -1;
+	k = kl == RCPT_KID_LEN && memchr(kid, '\0', kl) == NULL
+	        ? find_key(v, kid)
+	        : -1;
 	/*
 	 * The key must have been rotated away from.  Without the genesis in
 	 * view, a trusted key that is not the active one is accepted: its
@@ -313,7 +345,7 @@ rcpt_verify_check_key(struct rcpt_verifier *v,
 		return rcpt_verify_fail_key(v, vw->seq_num,
 		    "type %s is reserved (receiptd.) but not defined by SPEC 4",
 		    type);
-	if (span_is(&vw->type, RCPT_GENESIS_TYPE)) {
+	if (rcpt_receipt_span_is(&vw->type, RCPT_GENESIS_TYPE)) {
 		if (vw->seq_num != 0)
 			return rcpt_verify_fail_key(v, vw->seq_num,
 			    "receiptd.genesis at seq %llu (only seq 0 may be "
@@ -361,11 +393,11 @@ rcpt_verify_check_key(struct rcpt_verifier *v,
 		    "kid %s is not the key allowed at this point (kid %s)", kid,
 		    k->kid);
 	}
-	if (span_is(&vw->type, RCPT_ROTATION_TYPE)) {
+	if (rcpt_receipt_span_is(&vw->type, RCPT_ROTATION_TYPE)) {
 		if ((r = check_rotation(v, vw, ch)) != RCPT_OK)
 			return r;
 		rotation = true;
-	} else if (span_is(&vw->type, RCPT_REVOCATION_TYPE)) {
+	} else if (rcpt_receipt_span_is(&vw->type, RCPT_REVOCATION_TYPE)) {
 		if ((r = check_revocation(v, vw, ch)) != RCPT_OK)
 			return r;
 	}
@@ -376,6 +408,19 @@ rcpt_verify_check_key(struct rcpt_verifier *v,
 		    "kid %s is revoked from %s and may not sign this receipt",
 		    k->kid,
 		    k->effective[0] != '\0' ? k->effective : "the start");
+	/*
+	 * SPEC 3, 4: a retired key signs nothing after its retirement but
+	 * the rotation that retired it.  Receipts at the retirement TS may
+	 * precede that rotation (ts never goes back), so only later ones
+	 * are refused.
+	 */
+	if (k->trust_retired && !rotation &&
+	    strncmp(ts, k->retired_ts, RCPT_TS_LEN) > 0)
+		return rcpt_verify_fail_key(v, vw->seq_num,
+		    "kid %s is retired per --trust from %s and may not sign "
+		    "this receipt",
+		    k->kid,
+		    k->retired_ts[0] != '\0' ? k->retired_ts : "the start");
 	*key_out = v->active;
 	return RCPT_OK;
 }
@@ -397,6 +442,7 @@ rcpt_verify_apply_change(
 		if ((i = add_key(v, ch->kid, ch->pub)) < 0)
 			return RCPT_E_NOMEM;
 		v->keys[v->active].retired = true;
+		v->keys[v->active].retired_seq = seq;
 		v->keys[i].in_chain = true;
 		v->active = i;
 		return RCPT_OK;
@@ -421,6 +467,28 @@ rcpt_verify_apply_change(
 	}
 }
 
+/*
+ * Whether key @p k may have signed a checkpoint of @p size leaves or a
+ * manifest (SPEC 3, 4, 5, 8).  A checkpoint is signed by the key active
+ * when it is made, so a key retired by a rotation in view signs none
+ * that extends past that rotation.  A key retired only per --trust (the
+ * rotation is not in view) signs none once the receipts in view go on
+ * past its retirement TS.  A revoked key signs none at all.
+ */
+static bool
+may_sign(const struct rcpt_verifier *v, const struct rcpt_verify_key *k,
+    uint64_t size)
+{
+	if (k->revoked || !(k->in_chain || k->trusted))
+		return false;
+	if (k->retired)
+		return size <= k->retired_seq + 1;
+	if (k->trust_retired && v->count > 0 &&
+	    strncmp(v->prev_ts, k->retired_ts, RCPT_TS_LEN) > 0)
+		return false;
+	return true;
+}
+
 int
 rcpt_verifier_key(const struct rcpt_verifier *v, const char *kid,
     uint8_t pub_out[RCPT_ED25519_PUB_LEN])
@@ -433,12 +501,17 @@ rcpt_verifier_key(const struct rcpt_verifier *v, const char *kid,
 	k = &v->keys[i];
 	if (!k->in_chain && !k->trusted)
 		return RCPT_E_NOT_FOUND;
-	if (k->revoked)
+	/* A manifest covers exactly the receipts in view. */
+	if (!may_sign(v, k, v->o.first_seq + v->count))
 		return RCPT_E_DENIED;
 	memcpy(pub_out, k->pub, RCPT_ED25519_PUB_LEN);
 	return RCPT_OK;
 }
 
+/*
+ * The chain and origin come from the checkpoint parser and from checked
+ * receipts, which refuse U+0000 in them, so they compare as C strings.
+ */
 int
 rcpt_verifier_checkpoint_signed(const struct rcpt_verifier *v,
     const struct rcpt_checkpoint *cp, struct rcpt_diag *diag)
@@ -454,12 +527,12 @@ rcpt_verifier_checkpoint_signed(const struct rcpt_verifier *v,
 	for (i = 0; i < v->nkeys; i++) {
 		const struct rcpt_verify_key *k = &v->keys[i];
 
-		if (k->revoked || !(k->in_chain || k->trusted))
+		if (!may_sign(v, k, cp->size))
 			continue;
 		if (rcpt_checkpoint_verify(cp, k->pub) == RCPT_OK)
 			return RCPT_OK;
 	}
 	return rcpt_diag(diag, RCPT_E_BAD_SIGNATURE,
-	    "checkpoint signature does not verify under any non-revoked key of "
-	    "the chain");
+	    "checkpoint signature does not verify under any key of the chain "
+	    "that may sign it (not revoked, not retired before its size)");
 }

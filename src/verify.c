@@ -7,8 +7,10 @@
  * With threads >= 2 the signature checks (step 5) go to worker threads
  * through a bounded queue while this thread goes on with the next
  * receipts.  Every failure is ranked by (seq, step), and the lowest one
- * is reported, so the answer does not depend on thread timing.  Memory
- * is bounded: nothing per receipt is kept, only per key.
+ * is reported; a revocation, which judges receipts already passed, first
+ * waits for the checks queued before it.  So the answer does not depend
+ * on thread timing.  Memory is bounded: nothing per receipt is kept,
+ * only per key.
  *
  * This file holds the verifier's lifecycle, the feeding of lines (steps
  * 1, 2, 3, 5 and 6), the workers, the end-of-chain and checkpoint rules,
@@ -134,6 +136,34 @@ fail_global(struct rcpt_verifier *v, enum rcpt_verify_status st, uint64_t rank,
 	return st == RCPT_VERIFY_ERROR ? RCPT_E_INTERNAL : RCPT_E_CORRUPT;
 }
 
+/* The result of one signature job, or none when it passed. */
+static void
+job_failure(
+    const struct rcpt_verify_job *j, int r, struct rcpt_verify_failure *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (r == RCPT_OK)
+		return;
+	f->set = true;
+	f->has_seq = true;
+	f->seq = j->seq;
+	f->step = S_SIG;
+	if (r == RCPT_E_BAD_SIGNATURE) {
+		f->status = RCPT_VERIFY_BROKEN;
+		snprintf(f->reason, sizeof(f->reason),
+		    "signature does not verify under kid %s", j->kid);
+	} else {
+		f->status = RCPT_VERIFY_ERROR;
+		snprintf(f->reason, sizeof(f->reason),
+		    "signature check could not run: %s", rcpt_strerror(r));
+	}
+}
+
+/*
+ * A job counts as busy from the moment it leaves the queue until the
+ * worker takes the lock again, so that drain_workers() knows when every
+ * check it waits for has been judged.
+ */
 static void *
 worker(void *arg)
 {
@@ -142,11 +172,22 @@ worker(void *arg)
 	uint8_t ctx_pub[RCPT_ED25519_PUB_LEN];
 	struct rcpt_verify_failure f;
 	struct rcpt_verify_job j;
-	bool skip;
+	bool skip, had = false;
 	int r;
 
+	memset(&f, 0, sizeof(f));
 	for (;;) {
 		pthread_mutex_lock(&v->mu);
+		if (had) {
+			if (f.set && ranks_before(&f, &v->wfail)) {
+				v->wfail = f;
+				__atomic_store_n(
+				    &v->wfailed, 1, __ATOMIC_RELAXED);
+			}
+			if (--v->busy == 0 && v->qlen == 0)
+				pthread_cond_broadcast(&v->drained);
+			had = false;
+		}
 		while (v->qlen == 0 && !v->closing) {
 			v->idle++;
 			pthread_cond_wait(&v->can_pop, &v->mu);
@@ -160,46 +201,43 @@ worker(void *arg)
 		v->qhead = (v->qhead + 1) % QUEUE_CAP;
 		if (v->qlen-- == QUEUE_CAP)
 			pthread_cond_signal(&v->can_push);
+		v->busy++;
+		had = true;
 		skip = v->wfail.set && v->wfail.seq < j.seq;
 		pthread_mutex_unlock(&v->mu);
-		if (skip)
-			continue;
 		r = RCPT_OK;
-		if (ctx == NULL ||
-		    memcmp(ctx_pub, j.pub, sizeof(ctx_pub)) != 0) {
+		if (!skip && (ctx == NULL || memcmp(ctx_pub, j.pub,
+		                                 sizeof(ctx_pub)) != 0)) {
 			rcpt_ed25519_vctx_free(ctx);
 			ctx = NULL;
 			r = rcpt_ed25519_vctx_new(j.pub, &ctx);
 			memcpy(ctx_pub, j.pub, sizeof(ctx_pub));
 		}
-		if (r == RCPT_OK)
+		if (!skip && r == RCPT_OK)
 			r = rcpt_ed25519_vctx_verify(
 			    ctx, j.msg, sizeof(j.msg), j.sig);
-		if (r == RCPT_OK)
-			continue;
-		memset(&f, 0, sizeof(f));
-		f.set = true;
-		f.has_seq = true;
-		f.seq = j.seq;
-		f.step = S_SIG;
-		if (r == RCPT_E_BAD_SIGNATURE) {
-			f.status = RCPT_VERIFY_BROKEN;
-			snprintf(f.reason, sizeof(f.reason),
-			    "signature does not verify under kid %s", j.kid);
-		} else {
-			f.status = RCPT_VERIFY_ERROR;
-			snprintf(f.reason, sizeof(f.reason),
-			    "signature check could not run: %s",
-			    rcpt_strerror(r));
-		}
-		pthread_mutex_lock(&v->mu);
-		if (ranks_before(&f, &v->wfail))
-			v->wfail = f;
-		__atomic_store_n(&v->wfailed, 1, __ATOMIC_RELAXED);
-		pthread_mutex_unlock(&v->mu);
+		job_failure(&j, r, &f);
 	}
 	rcpt_ed25519_vctx_free(ctx);
 	return NULL;
+}
+
+/*
+ * Waits until every signature job queued so far has been judged.  A
+ * revocation judges receipts already passed (SPEC 4), so it may only be
+ * applied once the checks before it are known: otherwise its verdict,
+ * at a lower seq, could win or lose against a pending bad signature
+ * depending on thread timing, and differ from the one-thread answer.
+ */
+static void
+drain_workers(struct rcpt_verifier *v)
+{
+	if (v->started == 0)
+		return;
+	pthread_mutex_lock(&v->mu);
+	while (v->qlen > 0 || v->busy > 0)
+		pthread_cond_wait(&v->drained, &v->mu);
+	pthread_mutex_unlock(&v->mu);
 }
 
 static void
@@ -216,6 +254,28 @@ stop_workers(struct rcpt_verifier *v)
 	for (i = 0; i < v->started; i++)
 		pthread_join(v->tids[i], NULL);
 	v->started = 0;
+}
+
+/* The lock and conditions the workers share; none is left on failure. */
+static int
+sync_init(struct rcpt_verifier *v)
+{
+	pthread_cond_t *conds[] = {&v->can_pop, &v->can_push, &v->drained};
+	size_t i, n, all = sizeof(conds) / sizeof(conds[0]);
+
+	if (pthread_mutex_init(&v->mu, NULL) != 0)
+		return RCPT_E_INTERNAL;
+	for (n = 0; n < all; n++)
+		if (pthread_cond_init(conds[n], NULL) != 0)
+			break;
+	if (n == all) {
+		v->sync_ok = true;
+		return RCPT_OK;
+	}
+	for (i = 0; i < n; i++)
+		pthread_cond_destroy(conds[i]);
+	pthread_mutex_destroy(&v->mu);
+	return RCPT_E_INTERNAL;
 }
 
 int
@@ -249,21 +309,13 @@ rcpt_verifier_new(
 			r = RCPT_E_NOMEM;
 			goto out;
 		}
-		if (pthread_mutex_init(&v->mu, NULL) != 0)
+		if ((r = sync_init(v)) != RCPT_OK)
 			goto out;
-		if (pthread_cond_init(&v->can_pop, NULL) != 0) {
-			pthread_mutex_destroy(&v->mu);
-			goto out;
-		}
-		if (pthread_cond_init(&v->can_push, NULL) != 0) {
-			pthread_cond_destroy(&v->can_pop);
-			pthread_mutex_destroy(&v->mu);
-			goto out;
-		}
-		v->sync_ok = true;
 		for (i = 0; i < v->nthreads; i++) {
-			if (pthread_create(&v->tids[i], NULL, worker, v) != 0)
+			if (pthread_create(&v->tids[i], NULL, worker, v) != 0) {
+				r = RCPT_E_INTERNAL;
 				goto out;
+			}
 			v->started++;
 		}
 	}
@@ -284,6 +336,7 @@ rcpt_verifier_free(struct rcpt_verifier *v)
 		return;
 	stop_workers(v);
 	if (v->sync_ok) {
+		pthread_cond_destroy(&v->drained);
 		pthread_cond_destroy(&v->can_push);
 		pthread_cond_destroy(&v->can_pop);
 		pthread_mutex_destroy(&v->mu);
@@ -484,6 +537,17 @@ feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 	    v->acc.size == v->o.checkpoint->size) {
 		rcpt_merkle_acc_root(&v->acc, v->snap_root);
 		v->snap_taken = true;
+	}
+	if (ch.kind == RCPT_VERIFY_REVOCATION && v->started > 0) {
+		/*
+		 * One thread would have stopped at a bad signature before
+		 * this receipt; so must we, before judging older receipts.
+		 */
+		drain_workers(v);
+		if (__atomic_load_n(&v->wfailed, __ATOMIC_RELAXED)) {
+			v->stopped = true;
+			return RCPT_E_CORRUPT;
+		}
 	}
 	return rcpt_verify_apply_change(v, &ch, seq);
 }

@@ -16,16 +16,38 @@
  *   with status "revoked" makes that kid's receipts with ts at or after
  *   its "revoked" TS (always, when it has none) invalid, except the
  *   rotation receipt that retired it; such a kid signs no checkpoint.
+ * - Retired keys (SPEC 3 "a kid never returns", SPEC 4, SPEC 5 "signed
+ *   by the key active when it is made", SPEC 8 "reused new_kid"):
+ *   a. A rotation may not bring in a kid that --trust lists as retired
+ *      or revoked, nor one the receipts in view have used (the key of
+ *      the first receipt included, when it came from --trust).
+ *   b. A kid --trust lists as "retired" at T (from the start when it
+ *      gives no TS) signs no receipt with ts after T, except the
+ *      rotation that retired it.  Receipts at T itself may precede
+ *      that rotation, since ts never goes back.
+ *   c. A checkpoint or manifest signed by a kid that a rotation in view
+ *      retired at seq R is accepted only when it covers no receipt
+ *      after R (tree size or last_seq + 1 at most R + 1).  When that
+ *      rotation is not in view but --trust lists the kid as retired at
+ *      T, it is accepted only while every receipt in view has ts at or
+ *      before T.  Receipts beyond the view (a checkpoint larger than
+ *      the bundle) cannot be judged: only a revocation stops a retired
+ *      key that was compromised from vouching for older history.
+ * - Strings in reserved data are compared with their length: I-JSON
+ *   allows U+0000 inside them, and "batch" followed by U+0000 is no
+ *   sealing.  Reserved data that the JSON tree cannot hold (a member
+ *   name with U+0000) is BROKEN with the parser's reason.
  * - A revocation receipt invalidates receipts already seen.  Memory
  *   stays bounded, so the failure names the first receipt of that kid
  *   when even that one is at or after "effective", else the last
- *   receipt that kid signed before its rotation.
+ *   receipt that kid signed before its rotation.  With workers, the
+ *   signature checks queued before it are awaited first, so the answer
+ *   is the one-thread answer whatever the timing.
  * - Without a genesis in view (first_seq > 0) the sealing is unknown, so
  *   a receipt without signature is treated as in a batch chain: a later
  *   signature of the same kid must seal it.
  * - A line longer than RCPT_VERIFY_LINE_MAX, an empty line and a last
- *   line without its "
-" are malformed input: BROKEN at that seq.
+ *   line without its "\n" are malformed input: BROKEN at that seq.
  *   Only read errors give RCPT_VERIFY_ERROR.
  */
 #ifndef RCPT_SRC_VERIFY_H
@@ -116,17 +138,20 @@ void rcpt_verifier_finish(struct rcpt_verifier *v,
 
 /**
  * Public key for @p kid as the verifier knows it at the end (from the
- * chain or the trust set), for checking manifests and checkpoints.
- * @return RCPT_OK, RCPT_E_NOT_FOUND, or RCPT_E_DENIED when revoked.
+ * chain or the trust set), for checking a manifest of exactly the
+ * receipts fed (rule c above).
+ * @return RCPT_OK, RCPT_E_NOT_FOUND, or RCPT_E_DENIED when revoked or
+ * retired before the last receipt fed.
  */
 int rcpt_verifier_key(const struct rcpt_verifier *v, const char *kid,
     uint8_t pub_out[RCPT_ED25519_PUB_LEN]) RCPT_MUST_CHECK;
 
 /**
  * Checks that @p cp names this chain (and the genesis origin, when
- * seen) and carries a valid signature by a non-revoked key of this
- * chain that the verifier may trust (SPEC 5, 8).  Size and root are not
- * looked at.  Call it after rcpt_verifier_finish().
+ * seen) and carries a valid signature by a key of this chain that the
+ * verifier may trust (SPEC 5, 8): not revoked, and not retired before
+ * the checkpoint's size (rule c above).  The root is not looked at.
+ * Call it after rcpt_verifier_finish().
  * @return RCPT_OK; RCPT_E_INVAL (other chain or origin) or
  * RCPT_E_BAD_SIGNATURE, with @p diag saying which.
  */

@@ -15,6 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "bundle.h"
 #include "checkpoint.h"
@@ -1149,6 +1150,194 @@ test_refuses_range_mismatch(void)
 	fx_clear(&f);
 }
 
+/* Writes the hex of @p n bytes over the value of string span @p sp. */
+static void
+put_hex(
+    char *line, const struct rcpt_receipt_span *sp, const uint8_t *b, size_t n)
+{
+	char hex[2 * RCPT_ED25519_SIG_LEN + 1];
+
+	CU_ASSERT_FATAL(sp->len == 2 * n + 2);
+	rcpt_hex_encode(b, n, hex);
+	memcpy(line + (sp->p - line) + 1, hex, 2 * n);
+}
+
+/*
+ * Replaces @p from by @p to in the last receipt, then recomputes its
+ * data_hash, entry_hash and signature as the appliance would have.
+ */
+static void
+fx_reseal_last(struct fx *f, const char *from, const char *to)
+{
+	struct rcpt_receipt_view vw;
+	struct rcpt_buf sv = {0};
+	uint8_t h[RCPT_HASH_LEN], sig[RCPT_ED25519_SIG_LEN];
+	char **line = &f->lines[NREC - 1], *at, *n;
+	size_t len;
+
+	CU_ASSERT_FATAL((at = strstr(*line, from)) != NULL);
+	len = strlen(*line) - strlen(from) + strlen(to);
+	CU_ASSERT_FATAL((n = malloc(len + 1)) != NULL);
+	snprintf(n, len + 1, "%.*s%s%s", (int)(at - *line), *line, to,
+	    at + strlen(from));
+	free(*line);
+	*line = n;
+	CU_ASSERT_FATAL(rcpt_receipt_scan(n, len, 256, &vw, NULL) == RCPT_OK);
+	SHA256((const unsigned char *)vw.data.p, vw.data.len, h);
+	put_hex(n, &vw.data_hash, h, sizeof(h));
+	CU_ASSERT_FATAL(rcpt_receipt_scan(n, len, 256, &vw, NULL) == RCPT_OK);
+	CU_ASSERT_FATAL(rcpt_receipt_view_signed(&vw, &sv) == RCPT_OK);
+	SHA256((const unsigned char *)sv.p, sv.len, h);
+	rcpt_buf_clear(&sv);
+	put_hex(n, &vw.entry_hash, h, sizeof(h));
+	CU_ASSERT_FATAL(f->s.sign(f->s.ctx, f->s.kid, h, sig) == RCPT_OK);
+	put_hex(n, &vw.signature, sig, sizeof(sig));
+	memcpy(f->eh[NREC - 1], h, RCPT_HASH_LEN);
+}
+
+/*
+ * Writes a bundle without the writer's own checks on the receipts: the
+ * manifest is made from their hash and the tar from the parts.
+ */
+static void
+fx_write_raw(struct fx *f, const char *name, const struct opts *o)
+{
+	char sig[RCPT_BUNDLE_SIG_TEXT_LEN + 1], *m = NULL;
+	uint8_t h[RCPT_HASH_LEN];
+	struct rcpt_diag d = {0};
+	struct parts b;
+	struct tar t;
+	size_t mlen = 0;
+
+	fx_parts(f, o, &b);
+	SHA256((const unsigned char *)b.rec, b.p.receipts_len, h);
+	b.p.receipts = NULL;
+	b.p.receipts_sha256 = h;
+	CU_ASSERT_FATAL(
+	    rcpt_bundle_manifest(&b.p, &f->s, &m, &mlen, sig, &d) == RCPT_OK);
+	memset(&t, 0, sizeof(t));
+	tar_add(&t, "manifest.json", m);
+	tar_add(&t, "manifest.sig", sig);
+	tar_add(&t, "receipts.jsonl", b.rec);
+	tar_add(&t, "keys.jwks.json", f->keys);
+	tar_add(&t, "checkpoint.txt", b.cp);
+	if (b.proof != NULL)
+		tar_add(&t, "proofs.jsonl", b.proof);
+	tar_write(rcpt_test_path(f->dir, name), &t, ARCHIVE_FORMAT_TAR_USTAR);
+	tar_clear(&t);
+	free(m);
+	parts_free(&b);
+}
+
+/*
+ * U+0000 in a submitter or a data member name is valid I-JSON that the
+ * verifier accepts; the bundle checks that read the last line again
+ * must accept it too.
+ */
+static void
+test_nul_in_last_receipt_is_clean(void)
+{
+	static const struct opts tail = {
+	    .a = 2, .b = NREC - 1, .n = NREC, .proof_seq = -1};
+	static const char *const cases[][2] = {
+	    {"\"submitter\":\"alice\"", "\"submitter\":\"a\\u0000\""},
+	    {"\"data\":{\"i\":5}", "\"data\":{\"\\u0000\":5}"},
+	};
+	struct rcpt_verify_result res;
+	struct fx f;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fx_init(&f, 0);
+		fx_reseal_last(&f, cases[i][0], cases[i][1]);
+		fx_write_raw(&f, "b.tar", &whole);
+		verify(&f, "b.tar", NULL, &res);
+		CU_ASSERT_EQUAL(res.status, RCPT_VERIFY_CLEAN);
+		CU_ASSERT_EQUAL(res.count, NREC);
+		if (res.status != RCPT_VERIFY_CLEAN)
+			fprintf(stderr, "\n  reason: %s\n", res.reason);
+		/* A range ending there, with its proof. */
+		fx_write_raw(&f, "r.tar", &tail);
+		verify(&f, "r.tar", &f.trust, &res);
+		CU_ASSERT_EQUAL(res.status, RCPT_VERIFY_CLEAN);
+		CU_ASSERT_EQUAL(res.count, NREC - 2);
+		fx_clear(&f);
+	}
+}
+
+/* The chain's key and a second one, as --trust for CHAIN. */
+static void
+two_key_trust(const struct fx *f, const struct rcpt_signer *s2,
+    struct rcpt_jwks_key k[2], struct rcpt_jwks *set)
+{
+	k[0] = f->trust_key;
+	memset(&k[1], 0, sizeof(k[1]));
+	memcpy(k[1].kid, s2->kid, sizeof(k[1].kid));
+	memcpy(k[1].pub, s2->pub, sizeof(k[1].pub));
+	snprintf(k[1].chain, sizeof(k[1].chain), CHAIN);
+	k[1].status = RCPT_KEY_ACTIVE;
+	snprintf(k[1].created, sizeof(k[1].created), "%s", CREATED);
+	set->keys = k;
+	set->n = 2;
+}
+
+/*
+ * A key --trust lists as retired at T cannot make receipts, a manifest
+ * or a checkpoint for receipts after T (SPEC 3, 4, 8).
+ */
+static void
+test_refuses_key_retired_per_trust(void)
+{
+	struct rcpt_verify_result res;
+	struct rcpt_diag d = {0};
+	struct rcpt_jwks_key k[2];
+	struct rcpt_jwks set;
+	struct rcpt_softkey *k2;
+	struct rcpt_signer s2;
+	struct opts o;
+	struct fx f;
+
+	fx_init(&f, 0);
+	fx_key(0x17, &k2, &s2);
+	two_key_trust(&f, &s2, k, &set);
+	/* Receipts 2..4 (ts :02 to :04) by the chain's key, retired :02. */
+	k[0].status = RCPT_KEY_RETIRED;
+	snprintf(
+	    k[0].retired, sizeof(k[0].retired), "2024-05-06T07:00:02.000Z");
+	CU_ASSERT_EQUAL_FATAL(fx_write(&f, "b.tar", &range, &d), RCPT_OK);
+	verify(&f, "b.tar", &set, &res);
+	CU_ASSERT_EQUAL(res.status, RCPT_VERIFY_BROKEN);
+	CU_ASSERT_TRUE(res.has_seq);
+	CU_ASSERT_EQUAL(res.seq, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(res.reason,
+	    "is retired per --trust from 2024-05-06T07:00:02.000Z"));
+	/* Retired at :04, it made them all: clean. */
+	snprintf(
+	    k[0].retired, sizeof(k[0].retired), "2024-05-06T07:00:04.000Z");
+	verify(&f, "b.tar", &set, &res);
+	CU_ASSERT_EQUAL(res.status, RCPT_VERIFY_CLEAN);
+	CU_ASSERT_EQUAL(res.count, 3);
+	/* A manifest or checkpoint by a key retired before the receipts. */
+	two_key_trust(&f, &s2, k, &set);
+	k[1].status = RCPT_KEY_RETIRED;
+	snprintf(
+	    k[1].retired, sizeof(k[1].retired), "2024-05-06T07:00:01.000Z");
+	o = whole;
+	o.manifest_signer = &s2;
+	CU_ASSERT_EQUAL_FATAL(fx_write(&f, "m.tar", &o, &d), RCPT_OK);
+	verify(&f, "m.tar", &set, &res);
+	assert_broken(&res, "manifest.json: kid: the key is revoked, or was "
+	                    "retired before last_seq");
+	o = range;
+	o.cp_signer = &s2;
+	CU_ASSERT_EQUAL_FATAL(fx_write(&f, "c.tar", &o, &d), RCPT_OK);
+	verify(&f, "c.tar", &set, &res);
+	assert_broken(
+	    &res, "checkpoint.txt: checkpoint signature does not verify");
+	rcpt_softkey_close(k2);
+	fx_clear(&f);
+}
+
 static CU_TestInfo write_tests[] = {
     {"whole chain, no proofs, is clean", test_whole_chain_is_clean},
     {"range with proof and trust is clean", test_range_with_trust_is_clean},
@@ -1188,6 +1377,8 @@ static CU_TestInfo content_tests[] = {
     {"refuses a last line without newline",
         test_refuses_unterminated_last_line},
     {"refuses a manifest range that differs", test_refuses_range_mismatch},
+    {"U+0000 in the last receipt is clean", test_nul_in_last_receipt_is_clean},
+    {"refuses a key retired per --trust", test_refuses_key_retired_per_trust},
     CU_TEST_INFO_NULL,
 };
 

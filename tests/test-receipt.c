@@ -806,6 +806,31 @@ test_reserved_type_helpers(void)
 	    !rcpt_receipt_type_is_defined_reserved("Receiptd.genesis", 16));
 }
 
+/* Spans compare by length: U+0000 or a longer text never matches. */
+static void
+test_span_is(void)
+{
+	struct rcpt_receipt_span sp;
+
+	sp.p = "\"receiptd\"";
+	sp.len = strlen(sp.p);
+	CU_ASSERT(rcpt_receipt_span_is(&sp, "receiptd"));
+	CU_ASSERT(!rcpt_receipt_span_is(&sp, "receipt"));
+	CU_ASSERT(!rcpt_receipt_span_is(&sp, "receiptd2"));
+	sp.p = "\"receiptd\\u0000\"";
+	sp.len = strlen(sp.p);
+	CU_ASSERT(!rcpt_receipt_span_is(&sp, "receiptd"));
+	/* Only the bytes of the span count, not what follows it. */
+	sp.p = "\"ab\"cd";
+	sp.len = 4;
+	CU_ASSERT(rcpt_receipt_span_is(&sp, "ab"));
+	CU_ASSERT(!rcpt_receipt_span_is(&sp, "ab\"cd"));
+	/* A number is no string, whatever its bytes. */
+	sp.p = "12";
+	sp.len = 2;
+	CU_ASSERT(!rcpt_receipt_span_is(&sp, ""));
+}
+
 static void
 test_build_out_of_memory(void)
 {
@@ -877,6 +902,7 @@ static CU_TestInfo build_tests[] = {
     {"data size limit", test_build_data_limit},
     {"build keeps big numbers and escapes", test_build_big_number},
     {"reserved type and chain helpers", test_reserved_type_helpers},
+    {"span comparison is length-exact", test_span_is},
     {"out of memory on build and parse", test_build_out_of_memory},
     CU_TEST_INFO_NULL,
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <openssl/sha.h>
 
 #include "chain.h"
 #include "checkpoint.h"
@@ -348,6 +349,54 @@ prune(struct lines *L, size_t i)
 	}
 }
 
+/* Writes the hex of @p n bytes over the value of string span @p sp. */
+static void
+put_hex(
+    char *line, const struct rcpt_receipt_span *sp, const uint8_t *b, size_t n)
+{
+	char hex[2 * RCPT_ED25519_SIG_LEN + 1];
+
+	CU_ASSERT_FATAL(sp->len == 2 * n + 2);
+	rcpt_hex_encode(b, n, hex);
+	memcpy(line + (sp->p - line) + 1, hex, 2 * n);
+}
+
+/*
+ * Line @p i was edited by hand: recomputes its data_hash, entry_hash
+ * and signature (by key @p key, when it has one), as an appliance that
+ * wrote those bytes would have.  @p eh_out gets the new entry_hash, for
+ * the next receipt's prev_hash.
+ */
+static void
+reseal(struct lines *L, size_t i, int key, uint8_t eh_out[RCPT_HASH_LEN])
+{
+	struct rcpt_receipt_view vw;
+	struct rcpt_buf sv = {0};
+	uint8_t h[RCPT_HASH_LEN], sig[RCPT_ED25519_SIG_LEN];
+	char *line = L->l[i];
+	size_t len = strlen(line);
+
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_receipt_scan(line, len, 256, &vw, NULL), RCPT_OK);
+	if (vw.has_data) {
+		SHA256((const unsigned char *)vw.data.p, vw.data.len, h);
+		put_hex(line, &vw.data_hash, h, sizeof(h));
+		CU_ASSERT_EQUAL_FATAL(
+		    rcpt_receipt_scan(line, len, 256, &vw, NULL), RCPT_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(rcpt_receipt_view_signed(&vw, &sv), RCPT_OK);
+	SHA256((const unsigned char *)sv.p, sv.len, h);
+	rcpt_buf_clear(&sv);
+	put_hex(line, &vw.entry_hash, h, sizeof(h));
+	if (vw.has_signature) {
+		CU_ASSERT_EQUAL_FATAL(signers[key].sign(signers[key].ctx,
+		                          signers[key].kid, h, sig),
+		    RCPT_OK);
+		put_hex(line, &vw.signature, sig, sizeof(sig));
+	}
+	memcpy(eh_out, h, RCPT_HASH_LEN);
+}
+
 static void
 test_clean_chain_line(void)
 {
@@ -584,7 +633,10 @@ test_checkpoint(void)
 	lines_free(&L);
 }
 
-/* A trust set holding key @p key for "orders" (revoked from @p rev). */
+/*
+ * A trust set holding keys @p which for "orders", each "active" or, when
+ * @p revoked gives a TS, revoked from it.
+ */
 static void
 trust_of(struct rcpt_jwks *set, struct rcpt_jwks_key *k, int n,
     const int *which, const char *const *revoked)
@@ -598,7 +650,7 @@ trust_of(struct rcpt_jwks *set, struct rcpt_jwks_key *k, int n,
 		snprintf(k[i].chain, sizeof(k[i].chain), "orders");
 		snprintf(k[i].created, sizeof(k[i].created),
 		    "2025-01-01T00:00:00.000Z");
-		k[i].status = RCPT_KEY_RETIRED;
+		k[i].status = RCPT_KEY_ACTIVE;
 		if (revoked != NULL && revoked[i] != NULL) {
 			k[i].status = RCPT_KEY_REVOKED;
 			snprintf(k[i].revoked, sizeof(k[i].revoked), "%s",
@@ -607,6 +659,14 @@ trust_of(struct rcpt_jwks *set, struct rcpt_jwks_key *k, int n,
 	}
 	set->keys = k;
 	set->n = (size_t)n;
+}
+
+/* Marks trust entry @p k as retired at @p ts. */
+static void
+trust_retire(struct rcpt_jwks_key *k, const char *ts)
+{
+	k->status = RCPT_KEY_RETIRED;
+	snprintf(k->retired, sizeof(k->retired), "%s", ts);
 }
 
 static void
@@ -1044,6 +1104,304 @@ test_out_of_memory(void)
 	lines_free(&L);
 }
 
+/*
+ * Genesis strings are compared with their length: I-JSON lets them hold
+ * U+0000, and "batch" followed by U+0000 is no sealing at all.
+ */
+static void
+test_genesis_strings_hold_nul(void)
+{
+	static const struct {
+		enum rcpt_sealing sealing;
+		const char *from, *to, *why;
+	} cases[] = {
+	    {RCPT_SEALING_BATCH, "\"sealing\":\"batch\"",
+	        "\"sealing\":\"batch\\u0000\"",
+	        "genesis data.sealing: must be \"each\" or \"batch\""},
+	    {RCPT_SEALING_EACH, "\"sealing\":\"each\"",
+	        "\"sealing\":\"each\\u0000\"",
+	        "genesis data.sealing: must be \"each\" or \"batch\""},
+	    {RCPT_SEALING_EACH, "\"origin\":\"log.example.org\"",
+	        "\"origin\":\"log.example.org\\u0000\"",
+	        "genesis data.origin: must be 1 to 200 bytes"},
+	    {RCPT_SEALING_EACH, "\"data\":{\"chain\":\"orders\"",
+	        "\"data\":{\"chain\":\"orders\\u0000\"",
+	        "genesis data.chain does not match the receipt's chain"},
+	};
+	struct lines L = {0};
+	struct rcpt_chain c;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		genesis(&c, &L, cases[i].sealing, 0);
+		tamper(&L, 0, cases[i].from, cases[i].to);
+		reseal(&L, 0, 0, c.prev_hash);
+		/* In a batch chain an unsealed receipt, then its seal. */
+		event(&c, &L, 0, 1, false);
+		event(&c, &L, 0, 2, true);
+		expect_broken(&L, NULL, 0, cases[i].why);
+		rcpt_chain_clear(&c);
+		lines_free(&L);
+	}
+}
+
+/* Reserved data this verifier cannot hold gets json.c's own reason. */
+static void
+test_rotation_ceremony_nul_name(void)
+{
+	struct lines L = {0};
+	struct rcpt_chain c;
+	struct rcpt_receipt r;
+	struct rcpt_diag d = {0};
+	char ts[RCPT_TS_LEN + 1];
+	json_object *cer = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_json_parse("{\"a\":1}", 7, 64, "ceremony", &cer, NULL),
+	    RCPT_OK);
+	genesis(&c, &L, RCPT_SEALING_EACH, 0);
+	ts_at(1, ts);
+	rcpt_receipt_init(&r);
+	CU_ASSERT_EQUAL_FATAL(rcpt_chain_rotate(&c, ts, "admin", "scheduled",
+	                          cer, &signers[0], &signers[1], &r, &d),
+	    RCPT_OK);
+	keep(&L, &r);
+	rcpt_receipt_clear(&r);
+	tamper(&L, 1, "\"ceremony\":{\"a\":1}", "\"ceremony\":{\"\\u0000\":1}");
+	reseal(&L, 1, 0, c.prev_hash);
+	expect_broken(&L, NULL, 1,
+	    "receiptd.key_rotation data.ceremony[\"\\u0000\"]: member name "
+	    "contains U+0000");
+	rcpt_chain_clear(&c);
+	lines_free(&L);
+	json_object_put(cer);
+}
+
+/*
+ * SPEC 4, 8: a kid never returns.  Seen from after genesis, --trust may
+ * list it as retired, or the chain in view may have used it first.
+ */
+static void
+test_kid_never_returns_after_genesis(void)
+{
+	struct lines L = {0};
+	struct rcpt_chain c;
+	struct rcpt_jwks set;
+	struct rcpt_jwks_key k[2];
+	struct run rn = {0};
+	int w[2] = {0, 1}, w1 = 1;
+
+	/* 0 -> 1 -> 0, seen from seq 2 with 0 retired per --trust. */
+	genesis(&c, &L, RCPT_SEALING_EACH, 0);
+	rotate(&c, &L, 0, 1, 1);
+	event(&c, &L, 1, 2, true);
+	c.n_used = 1; /* forget key 0 so the writer allows it */
+	memcpy(c.used_kids[0], signers[1].kid, sizeof(c.used_kids[0]));
+	rotate(&c, &L, 1, 0, 3);
+	event(&c, &L, 0, 4, true);
+	rcpt_chain_clear(&c);
+	trust_of(&set, k, 2, w, NULL);
+	trust_retire(&k[0], "2025-01-01T00:00:01.000Z");
+	rn.trust = &set;
+	rn.first_seq = 2;
+	rn.from = 2;
+	expect_broken(&L, &rn, 3,
+	    "is retired per --trust; a kid never returns once rotated away");
+	/* The whole chain shows the reuse itself. */
+	rn = (struct run){.trust = &set};
+	expect_broken(&L, &rn, 3, "was used before in this chain");
+	lines_free(&L);
+	/* 1 -> 2 -> 1, seen from seq 2 where key 1 signs first. */
+	genesis(&c, &L, RCPT_SEALING_EACH, 0);
+	rotate(&c, &L, 0, 1, 1);
+	event(&c, &L, 1, 2, true);
+	rotate(&c, &L, 1, 2, 3);
+	c.n_used = 1;
+	memcpy(c.used_kids[0], signers[2].kid, sizeof(c.used_kids[0]));
+	rotate(&c, &L, 2, 1, 4);
+	event(&c, &L, 1, 5, true);
+	rcpt_chain_clear(&c);
+	trust_of(&set, k, 1, &w1, NULL);
+	rn = (struct run){.trust = &set, .first_seq = 2, .from = 2};
+	expect_broken(&L, &rn, 4, "was used before in this chain");
+	lines_free(&L);
+}
+
+/* A key --trust lists as retired at T signs nothing after T. */
+static void
+test_trust_retired_receipts(void)
+{
+	struct lines L = {0};
+	struct rcpt_chain c;
+	struct rcpt_jwks set;
+	struct rcpt_jwks_key k[2];
+	struct run rn = {0};
+	char ts[RCPT_TS_LEN + 1];
+	int w[2] = {0, 1};
+
+	plain_chain(&L, 5);
+	trust_of(&set, k, 1, w, NULL);
+	ts_at(3, ts);
+	trust_retire(&k[0], ts);
+	rn.trust = &set;
+	expect_broken(&L, &rn, 4,
+	    "is retired per --trust from 2025-01-01T00:00:03.000Z and may "
+	    "not sign this receipt");
+	/* A bundle's view, starting after genesis. */
+	rn.first_seq = 2;
+	rn.from = 2;
+	expect_broken(&L, &rn, 4, "is retired per --trust from");
+	/* Receipts up to and at the retirement TS stay valid. */
+	ts_at(5, ts);
+	trust_retire(&k[0], ts);
+	expect_clean(&L, &rn, "Chain integrity: CLEAN (4 events, 0 gaps)\n");
+	lines_free(&L);
+	/* The rotation that retired it is the one exception. */
+	genesis(&c, &L, RCPT_SEALING_EACH, 0);
+	event(&c, &L, 0, 1, true);
+	event(&c, &L, 0, 2, true);
+	rotate(&c, &L, 0, 1, 5);
+	event(&c, &L, 1, 6, true);
+	rcpt_chain_clear(&c);
+	trust_of(&set, k, 2, w, NULL);
+	ts_at(3, ts);
+	trust_retire(&k[0], ts);
+	rn = (struct run){.trust = &set};
+	expect_clean(&L, &rn, "Chain integrity: CLEAN (5 events, 0 gaps)\n");
+	lines_free(&L);
+}
+
+/*
+ * SPEC 5: a checkpoint is signed by the key active when it is made, so
+ * a retired key signs none past its retirement; a manifest neither.
+ */
+static void
+test_checkpoint_by_retired_key(void)
+{
+	struct lines L = {0};
+	struct rcpt_chain c;
+	struct rcpt_checkpoint cp;
+	struct rcpt_jwks set;
+	struct rcpt_jwks_key k[2];
+	struct rcpt_verify_opts o;
+	struct rcpt_verify_result res;
+	struct rcpt_verifier *v = NULL;
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
+	struct run rn = {0};
+	char ts[RCPT_TS_LEN + 1];
+	int w[2] = {0, 1};
+	size_t i;
+
+	/* Key 0 retired by the rotation at seq 3. */
+	genesis(&c, &L, RCPT_SEALING_EACH, 0);
+	event(&c, &L, 0, 1, true);
+	event(&c, &L, 0, 2, true);
+	rotate(&c, &L, 0, 1, 3);
+	event(&c, &L, 1, 4, true);
+	event(&c, &L, 1, 5, true);
+	rcpt_chain_clear(&c);
+	rn.cp = &cp;
+	make_checkpoint(&L, 4, 0, NULL, &cp);
+	expect_clean(&L, &rn, NULL);
+	rcpt_checkpoint_clear(&cp);
+	make_checkpoint(&L, 5, 0, NULL, &cp);
+	expect_broken(&L, &rn, -1,
+	    "checkpoint signature does not verify under any key of the chain "
+	    "that may sign it");
+	rcpt_checkpoint_clear(&cp);
+	make_checkpoint(&L, 6, 1, NULL, &cp);
+	expect_clean(&L, &rn, NULL);
+	rcpt_checkpoint_clear(&cp);
+	/* The rotation out of view: --trust gives the retirement TS. */
+	trust_of(&set, k, 2, w, NULL);
+	ts_at(3, ts);
+	trust_retire(&k[0], ts);
+	rn = (struct run){.trust = &set, .first_seq = 4, .from = 4, .cp = &cp};
+	make_checkpoint(&L, 6, 0, NULL, &cp);
+	expect_broken(&L, &rn, -1, "checkpoint signature does not verify");
+	rcpt_checkpoint_clear(&cp);
+	make_checkpoint(&L, 6, 1, NULL, &cp);
+	expect_clean(&L, &rn, NULL);
+	rcpt_checkpoint_clear(&cp);
+	/* Receipts in view all before T: the retired key may have signed. */
+	rn = (struct run){
+	    .trust = &set, .first_seq = 1, .from = 1, .to = 3, .cp = &cp};
+	make_checkpoint(&L, 6, 0, NULL, &cp);
+	expect_clean(&L, &rn, NULL);
+	rcpt_checkpoint_clear(&cp);
+	/* Manifests: the key must not be retired before the last receipt. */
+	memset(&o, 0, sizeof(o));
+	CU_ASSERT_EQUAL_FATAL(rcpt_verifier_new(&o, &v), RCPT_OK);
+	for (i = 0; i < L.n; i++)
+		CU_ASSERT_EQUAL(
+		    rcpt_verifier_feed(v, L.l[i], strlen(L.l[i])), RCPT_OK);
+	rcpt_verifier_finish(v, NULL, &res);
+	CU_ASSERT_EQUAL(res.status, RCPT_VERIFY_CLEAN);
+	CU_ASSERT_EQUAL(
+	    rcpt_verifier_key(v, signers[0].kid, pub), RCPT_E_DENIED);
+	CU_ASSERT_EQUAL(rcpt_verifier_key(v, signers[1].kid, pub), RCPT_OK);
+	rcpt_verifier_free(v);
+	CU_ASSERT_EQUAL_FATAL(rcpt_verifier_new(&o, &v), RCPT_OK);
+	for (i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(
+		    rcpt_verifier_feed(v, L.l[i], strlen(L.l[i])), RCPT_OK);
+	rcpt_verifier_finish(v, NULL, &res);
+	CU_ASSERT_EQUAL(res.status, RCPT_VERIFY_CLEAN);
+	CU_ASSERT_EQUAL(rcpt_verifier_key(v, signers[0].kid, pub), RCPT_OK);
+	CU_ASSERT_EQUAL(memcmp(pub, signers[0].pub, sizeof(pub)), 0);
+	rcpt_verifier_free(v);
+	lines_free(&L);
+}
+
+/*
+ * A revocation that invalidates seq 0 while the signature of seq 2,
+ * which is bad, may still be waiting on a worker: the answer must be
+ * the one-thread answer (seq 2) on any number of threads, every time.
+ */
+static void
+test_revocation_with_workers_is_deterministic(void)
+{
+	static const int threads[] = {1, 2, 8};
+	struct lines L = {0};
+	struct rcpt_chain c;
+	struct rcpt_verify_result res;
+	struct run rn = {0};
+	char ts[RCPT_TS_LEN + 1], *text, *p;
+	size_t t;
+	int i, bad = 0;
+
+	genesis(&c, &L, RCPT_SEALING_EACH, 0);
+	event(&c, &L, 0, 1, true);
+	event(&c, &L, 0, 2, true);
+	rotate(&c, &L, 0, 1, 3);
+	ts_at(0, ts);
+	revoke(&c, &L, 1, 0, 4, ts);
+	rcpt_chain_clear(&c);
+	p = strstr(L.l[2], "\"signature\":\"") + 13;
+	*p = *p == '0' ? '1' : '0';
+	text = join(&L, 0, L.n, false);
+	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		for (i = 0; i < 20; i++) {
+			run_text(text, &rn, threads[t], &res);
+			if (res.status != RCPT_VERIFY_BROKEN || !res.has_seq ||
+			    res.seq != 2 ||
+			    strstr(res.reason,
+			        "signature does not verify under kid ") ==
+			        NULL) {
+				if (bad++ == 0)
+					fprintf(stderr,
+					    "\n  threads %d: seq %llu: %s\n",
+					    threads[t],
+					    (unsigned long long)res.seq,
+					    res.reason);
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	free(text);
+	lines_free(&L);
+}
+
 static CU_TestInfo tamper_tests[] = {
     {"changed data byte", test_tamper_data},
     {"changed ts, tags, kid", test_tamper_ts_tags_kid},
@@ -1064,6 +1422,16 @@ static CU_TestInfo key_tests[] = {
     {"reserved receipt rules", test_reserved_rules},
     {"revocation", test_revocation},
     {"writer refuses reserved types", test_writer_refuses_reserved_types},
+    {"genesis strings holding U+0000", test_genesis_strings_hold_nul},
+    {"rotation ceremony with a U+0000 name", test_rotation_ceremony_nul_name},
+    {"kid never returns, seen after genesis",
+        test_kid_never_returns_after_genesis},
+    {"key retired per --trust signs nothing later",
+        test_trust_retired_receipts},
+    {"checkpoint and manifest by a retired key",
+        test_checkpoint_by_retired_key},
+    {"revocation with workers is deterministic",
+        test_revocation_with_workers_is_deterministic},
     CU_TEST_INFO_NULL,
 };
 
