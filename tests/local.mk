@@ -27,7 +27,9 @@ RCPT_TESTS = \
 	tests/test-receipt \
 	tests/test-verify \
 	tests/test-bundle \
-	tests/test-cli
+	tests/test-cli \
+	tests/test-hsm \
+	tests/test-keystore
 
 check_PROGRAMS += $(RCPT_TESTS)
 TESTS += $(RCPT_TESTS)
@@ -46,6 +48,30 @@ tests_test_receipt_SOURCES = tests/test-receipt.c
 tests_test_verify_SOURCES = tests/test-verify.c
 tests_test_bundle_SOURCES = tests/test-bundle.c
 tests_test_cli_SOURCES = tests/test-cli.c
+
+tests_test_hsm_SOURCES = tests/test-hsm.c tests/softhsm.c tests/softhsm.h
+tests_test_hsm_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DSOFTHSM_MODULE=\"$(SOFTHSM_MODULE)\"
+tests_test_hsm_CFLAGS = $(TEST_CFLAGS) $(P11KIT_CFLAGS)
+tests_test_hsm_LDADD = hsm/libhsm.la $(TEST_LIBS) $(P11KIT_LIBS)
+tests_test_keystore_SOURCES = tests/test-keystore.c tests/softhsm.c \
+	tests/softhsm.h
+tests_test_keystore_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DSOFTHSM_MODULE=\"$(SOFTHSM_MODULE)\" \
+	-DPROVIDERS_BUILDDIR=\"$(abs_top_builddir)/keystore/.libs\" \
+	-DTEST_PLUGINS_BUILDDIR=\"$(abs_top_builddir)/tests/.libs\"
+tests_test_keystore_CFLAGS = $(TEST_CFLAGS) $(P11KIT_CFLAGS)
+tests_test_keystore_LDADD = keystore/libkeystore.la hsm/libhsm.la \
+	$(TEST_LIBS) $(P11KIT_LIBS) -ldl
+EXTRA_tests_test_keystore_DEPENDENCIES = keystore/provider-pkcs11.la \
+	tests/provider-badabi.la
+
+# A provider built against another ABI major, for the loader's refusal.
+check_LTLIBRARIES += tests/provider-badabi.la
+tests_provider_badabi_la_SOURCES = tests/provider-badabi.c
+tests_provider_badabi_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere
+tests_provider_badabi_la_CFLAGS = $(AM_CFLAGS)
 
 # Every test program shares the same flags; automake wants them per target.
 tests_test_err_CPPFLAGS = $(TEST_CPPFLAGS)

@@ -1,0 +1,824 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The keystore loader and the provider operations in receiptd's terms.
+ *
+ * A plugin is trusted code once loaded, so the checks happen before
+ * dlopen runs its constructors: where the file may come from, who owns
+ * it and who may write it.  Then the table is checked in the order that
+ * keeps the loader from reading a layout it does not know: abi_major,
+ * then struct_size, then the members.  Everything a provider returns
+ * is still validated (lengths, NULs, public keys) because a confused
+ * provider must not corrupt a receipt.
+ *
+ * Not here: which key is active, rotation, key status (the daemon).
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keystore/keystore.h"
+#include "src/mem.h"
+
+#ifndef PROVIDERS_DIR
+#define PROVIDERS_DIR "/usr/local/lib/receiptd/providers"
+#endif
+
+#define WHAT_MAX 128 /* bytes of the name used in messages */
+
+/* The part of struct rcpt_provider this loader reads (ABI 1.0). */
+#define TABLE_MIN_SIZE                          \
+	(offsetof(struct rcpt_provider, free) + \
+	    sizeof(((struct rcpt_provider *)NULL)->free))
+
+/* Ties one handle to a provider; a struct rcpt_signer's ctx points here. */
+struct binding {
+	struct rcpt_ks_provider *p;        /* the owner */
+	char *handle;                      /* owned */
+	char kid[RCPT_KID_LEN + 1];        /* the only kid it signs for */
+	uint8_t pub[RCPT_ED25519_PUB_LEN]; /* every signature is checked */
+};
+
+struct rcpt_ks_provider {
+	const struct rcpt_provider *t; /* borrowed: plugin or built-in */
+	void *dl;                      /* dlopen handle; NULL if built-in */
+	char what[WHAT_MAX];           /* name for messages */
+	int is_soft;                   /* the built-in software provider */
+	void *ctx;                     /* from t->open; NULL when closed */
+	struct rcpt_ks_opts opts;      /* logging, from rcpt_ks_open */
+	struct binding **binds;        /* each owned; stable addresses */
+	size_t nbinds;
+};
+
+static void
+log_msg(const struct rcpt_ks_provider *p, int level, const char *msg)
+{
+	if (p->opts.log != NULL) {
+		p->opts.log(p->opts.log_ctx, level, msg);
+		return;
+	}
+	(void)fprintf(stderr, "receiptd: %s: %s\n",
+	    level <= RCPT_KS_LOG_ERR ? "error" : "warning", msg);
+}
+
+static int
+name_is_valid(const char *s, size_t max, int upper_ok)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+
+		if (i >= max)
+			return 0;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-')
+			continue;
+		if (upper_ok && c >= 'A' && c <= 'Z')
+			continue;
+		return 0;
+	}
+	return i > 0;
+}
+
+/* Maps a provider's result to ours; codes it may not use are bugs. */
+static int
+map_code(int rc)
+{
+	switch (rc) {
+	case RCPT_PROVIDER_OK:
+		return RCPT_OK;
+	case RCPT_PROVIDER_E_INTERNAL:
+		return RCPT_E_INTERNAL;
+	case RCPT_PROVIDER_E_NOMEM:
+		return RCPT_E_NOMEM;
+	case RCPT_PROVIDER_E_INVAL:
+		return RCPT_E_INVAL;
+	case RCPT_PROVIDER_E_NOT_FOUND:
+		return RCPT_E_NOT_FOUND;
+	case RCPT_PROVIDER_E_DENIED:
+		return RCPT_E_DENIED;
+	case RCPT_PROVIDER_E_UNAVAILABLE:
+		return RCPT_E_KEY_UNAVAILABLE;
+	case RCPT_PROVIDER_E_IO:
+		return RCPT_E_IO;
+	case RCPT_PROVIDER_E_CONFIG:
+		return RCPT_E_CONFIG;
+	case RCPT_PROVIDER_E_EXISTS:
+		return RCPT_E_EXISTS;
+	default:
+		return RCPT_E_INTERNAL;
+	}
+}
+
+/* Copies the provider's sentence, bounded and without control bytes. */
+static void
+msg_text(const struct rcpt_provider_msg *m, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < cap && i + 1 < sizeof(m->text); i++) {
+		unsigned char c = (unsigned char)m->text[i];
+
+		if (c == '\0')
+			break;
+		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	out[i] = '\0';
+}
+
+/* Turns a provider result into ours, explaining it in @p diag. */
+static int
+translate(const struct rcpt_ks_provider *p, const char *op, int rc,
+    const struct rcpt_provider_msg *m, struct rcpt_diag *diag)
+{
+	char text[RCPT_PROVIDER_MSG_MAX];
+	int r = map_code(rc);
+
+	if (rc == RCPT_PROVIDER_OK)
+		return RCPT_OK;
+	msg_text(m, text, sizeof(text));
+	if (r == RCPT_E_INTERNAL && rc != RCPT_PROVIDER_E_INTERNAL)
+		return rcpt_diag(diag, r,
+		    "provider %s: %s: returned unknown code %d%s%s", p->what,
+		    op, rc, text[0] != '\0' ? ": " : "", text);
+	return rcpt_diag(diag, r, "provider %s: %s: %s", p->what, op,
+	    text[0] != '\0' ? text : rcpt_strerror(r));
+}
+
+static int
+check_table(
+    const struct rcpt_provider *t, const char *what, struct rcpt_diag *diag)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} ops[] = {
+	    {"open", offsetof(struct rcpt_provider, open)},
+	    {"close", offsetof(struct rcpt_provider, close)},
+	    {"list_keys", offsetof(struct rcpt_provider, list_keys)},
+	    {"generate", offsetof(struct rcpt_provider, generate)},
+	    {"public_key", offsetof(struct rcpt_provider, public_key)},
+	    {"sign", offsetof(struct rcpt_provider, sign)},
+	    {"health", offsetof(struct rcpt_provider, health)},
+	    {"free", offsetof(struct rcpt_provider, free)},
+	};
+	size_t i;
+
+	if (t == NULL)
+		return rcpt_diag(diag, RCPT_E_PLUGIN_ABI,
+		    "provider %s: entry point returned no table", what);
+	/* Nothing else may be read before the major is known to match. */
+	if (t->abi_major != RCPT_PROVIDER_ABI_MAJOR)
+		return rcpt_diag(diag, RCPT_E_PLUGIN_ABI,
+		    "provider %s: ABI major %u, receiptd needs %u", what,
+		    (unsigned)t->abi_major, (unsigned)RCPT_PROVIDER_ABI_MAJOR);
+	if (t->struct_size < TABLE_MIN_SIZE)
+		return rcpt_diag(diag, RCPT_E_PLUGIN_ABI,
+		    "provider %s: struct_size %u is smaller than the %zu bytes "
+		    "of ABI %u.0",
+		    what, (unsigned)t->struct_size, TABLE_MIN_SIZE,
+		    (unsigned)RCPT_PROVIDER_ABI_MAJOR);
+	if (t->name == NULL || !name_is_valid(t->name, RCPT_KS_NAME_MAX, 0))
+		return rcpt_diag(diag, RCPT_E_PLUGIN_ABI,
+		    "provider %s: name: must match ^[a-z0-9_-]{1,32}$", what);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		void (*fn)(void);
+
+		/* Function pointers have one size and representation here. */
+		memcpy(&fn, (const char *)t + ops[i].off, sizeof(fn));
+		if (fn == NULL)
+			return rcpt_diag(diag, RCPT_E_PLUGIN_ABI,
+			    "provider %s: operation %s is missing", what,
+			    ops[i].name);
+	}
+	return RCPT_OK;
+}
+
+int
+rcpt_ks_adopt(const struct rcpt_provider *table, const char *what,
+    struct rcpt_ks_provider **out, struct rcpt_diag *diag)
+{
+	struct rcpt_ks_provider *p;
+	int r;
+
+	if (out == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: no out pointer");
+	*out = NULL;
+	if (what == NULL)
+		return rcpt_diag(diag, RCPT_E_INVAL, "provider: no name");
+	if ((r = check_table(table, what, diag)) != RCPT_OK)
+		return r;
+	if ((p = rcpt_calloc(1, sizeof(*p))) == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_NOMEM, "provider %s: out of memory", what);
+	p->t = table;
+	(void)snprintf(p->what, sizeof(p->what), "%s", what);
+	p->is_soft = table == rcpt_ks_soft_table();
+	*out = p;
+	return RCPT_OK;
+}
+
+/* Who may own a plugin or its directory, and who may write it. */
+static int
+check_owner(const struct stat *st, const char *what, const char *obj,
+    struct rcpt_diag *diag)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return rcpt_diag(diag, RCPT_E_DENIED,
+		    "provider %s: %s: must be owned by root or the running "
+		    "user",
+		    what, obj);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return rcpt_diag(diag, RCPT_E_DENIED,
+		    "provider %s: %s: must not be writable by group or others",
+		    what, obj);
+	return RCPT_OK;
+}
+
+static int
+errno_code(int e)
+{
+	if (e == ENOENT || e == ENOTDIR)
+		return RCPT_E_NOT_FOUND;
+	if (e == EACCES || e == EPERM || e == ELOOP)
+		return RCPT_E_DENIED;
+	if (e == ENOMEM)
+		return RCPT_E_NOMEM;
+	return RCPT_E_IO;
+}
+
+/*
+ * Checks the plugin file and its directory through descriptors, so that
+ * every check is made on one object, and returns the file's identity.
+ *
+ * A race remains: dlopen() takes a path, not a descriptor, so whoever
+ * can replace the file between our fstat() and dlopen() could slip in
+ * another object.  rcpt_ks_load() narrows it by comparing the path's
+ * device and inode after dlopen() with the ones checked here, which
+ * still leaves a swap-and-swap-back.  Pulling that off needs write
+ * access to the directory, which check_owner() refuses for anyone but
+ * root and us, and directories above it are not walked.  Libraries the
+ * plugin depends on are found by the dynamic linker and are not checked.
+ */
+static int
+check_file(const char *path, const char *what, struct stat *st_out,
+    struct rcpt_diag *diag)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int fd = -1, r = RCPT_E_INTERNAL;
+	size_t dlen;
+
+	if (slash == NULL)
+		return rcpt_diag(diag, RCPT_E_INTERNAL,
+		    "provider %s: path is not absolute", what);
+	dlen = slash == path ? 1 : (size_t)(slash - path);
+	if (dlen >= sizeof(dir))
+		return rcpt_diag(
+		    diag, RCPT_E_CONFIG, "provider %s: path is too long", what);
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		r = rcpt_diag(diag, errno_code(errno),
+		    "provider %s: directory: cannot open: %s", what,
+		    strerror(errno));
+		goto out;
+	}
+	if ((r = check_owner(&st, what, "directory", diag)) != RCPT_OK)
+		goto out;
+	(void)close(fd);
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		r = rcpt_diag(diag, errno_code(errno),
+		    "provider %s: file: cannot open: %s", what,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = rcpt_diag(diag, RCPT_E_DENIED,
+		    "provider %s: file: not a regular file", what);
+		goto out;
+	}
+	if ((r = check_owner(&st, what, "file", diag)) != RCPT_OK)
+		goto out;
+	*st_out = st;
+	r = RCPT_OK;
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	return r;
+}
+
+/* Turns @p name_or_path into a plugin path, or refuses it. */
+static int
+plugin_path(const char *name_or_path, const char *dir, int allow_absolute,
+    char *path, size_t cap, struct rcpt_diag *diag)
+{
+	int n;
+
+	if (name_or_path[0] == '/') {
+		if (!allow_absolute)
+			return rcpt_diag(diag, RCPT_E_CONFIG,
+			    "provider: an absolute path is accepted only from "
+			    "root-owned configuration");
+		n = snprintf(path, cap, "%s", name_or_path);
+	} else if (strchr(name_or_path, '/') != NULL) {
+		return rcpt_diag(diag, RCPT_E_CONFIG,
+		    "provider: a relative path is not allowed; give a bare "
+		    "name or an absolute path");
+	} else if (!name_is_valid(name_or_path, RCPT_KS_NAME_MAX, 0)) {
+		return rcpt_diag(diag, RCPT_E_CONFIG,
+		    "provider: name must match ^[a-z0-9_-]{1,32}$");
+	} else {
+		if (dir == NULL)
+			dir = PROVIDERS_DIR;
+		if (dir[0] != '/')
+			return rcpt_diag(diag, RCPT_E_CONFIG,
+			    "provider: providers directory must be absolute");
+		n = snprintf(path, cap, "%s/provider-%s.so", dir, name_or_path);
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return rcpt_diag(
+		    diag, RCPT_E_CONFIG, "provider: path too long");
+	return RCPT_OK;
+}
+
+int
+rcpt_ks_load(const char *name_or_path, const char *providers_dir,
+    int allow_absolute, struct rcpt_ks_provider **out, struct rcpt_diag *diag)
+{
+	char path[PATH_MAX];
+	struct rcpt_ks_provider *p = NULL;
+	rcpt_provider_entry_fn entry;
+	struct stat before = {0}, after;
+	void *dl = NULL, *sym;
+	int r = RCPT_E_INTERNAL;
+
+	if (out == NULL || name_or_path == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: missing argument");
+	*out = NULL;
+	if (strcmp(name_or_path, RCPT_KS_SOFTWARE) == 0)
+		return rcpt_ks_adopt(
+		    rcpt_ks_soft_table(), RCPT_KS_SOFTWARE, out, diag);
+
+	if ((r = plugin_path(name_or_path, providers_dir, allow_absolute, path,
+	         sizeof(path), diag)) != RCPT_OK)
+		goto out;
+	if ((r = check_file(path, name_or_path, &before, diag)) != RCPT_OK)
+		goto out;
+	if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		const char *e = dlerror();
+
+		r = rcpt_diag(diag, RCPT_E_PLUGIN_ABI,
+		    "provider %s: cannot load: %s", name_or_path,
+		    e != NULL ? e : "dlopen failed");
+		goto out;
+	}
+	if (stat(path, &after) != 0 || after.st_dev != before.st_dev ||
+	    after.st_ino != before.st_ino) {
+		r = rcpt_diag(diag, RCPT_E_DENIED,
+		    "provider %s: file: replaced while loading", name_or_path);
+		goto out;
+	}
+	(void)dlerror();
+	if ((sym = dlsym(dl, RCPT_PROVIDER_ENTRY_SYMBOL)) == NULL) {
+		r = rcpt_diag(diag, RCPT_E_PLUGIN_ABI,
+		    "provider %s: no symbol " RCPT_PROVIDER_ENTRY_SYMBOL,
+		    name_or_path);
+		goto out;
+	}
+	/* POSIX guarantees this conversion for dlsym() results. */
+	memcpy(&entry, &sym, sizeof(entry));
+	if ((r = rcpt_ks_adopt(entry(), name_or_path, &p, diag)) != RCPT_OK)
+		goto out;
+	p->dl = dl;
+	dl = NULL;
+	*out = p;
+	p = NULL;
+	r = RCPT_OK;
+out:
+	if (dl != NULL)
+		(void)dlclose(dl);
+	return r;
+}
+
+static void
+free_bindings(struct rcpt_ks_provider *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nbinds; i++) {
+		free(p->binds[i]->handle);
+		free(p->binds[i]);
+	}
+	free(p->binds);
+	p->binds = NULL;
+	p->nbinds = 0;
+}
+
+void
+rcpt_ks_unload(struct rcpt_ks_provider *p)
+{
+	if (p == NULL)
+		return;
+	rcpt_ks_close(p);
+	free_bindings(p);
+	if (p->dl != NULL)
+		(void)dlclose(p->dl);
+	free(p);
+}
+
+const char *
+rcpt_ks_name(const struct rcpt_ks_provider *p)
+{
+	return p->t->name;
+}
+
+int
+rcpt_ks_open(struct rcpt_ks_provider *p, const char *config, int production,
+    const struct rcpt_ks_opts *opts, struct rcpt_diag *diag)
+{
+	struct rcpt_provider_msg m;
+	void *ctx = NULL;
+	int rc;
+
+	if (p == NULL || config == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: missing argument");
+	if (p->ctx != NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider %s: already open", p->what);
+	if (p->is_soft && production)
+		return rcpt_diag(diag, RCPT_E_CONFIG,
+		    "provider: the software provider is for development only; "
+		    "production = true forbids it");
+	if (opts != NULL)
+		p->opts = *opts;
+	else
+		memset(&p->opts, 0, sizeof(p->opts));
+
+	memset(&m, 0, sizeof(m));
+	rc = p->t->open(config, &ctx, &m);
+	if (rc != RCPT_PROVIDER_OK)
+		return translate(p, "open", rc, &m, diag);
+	if (ctx == NULL)
+		return rcpt_diag(diag, RCPT_E_INTERNAL,
+		    "provider %s: open: returned no context", p->what);
+	p->ctx = ctx;
+	if (p->is_soft)
+		log_msg(p, RCPT_KS_LOG_WARNING,
+		    "provider software: signing keys are plain files on disk; "
+		    "for development only, never use it in production");
+	return RCPT_OK;
+}
+
+void
+rcpt_ks_close(struct rcpt_ks_provider *p)
+{
+	if (p == NULL || p->ctx == NULL)
+		return;
+	p->t->close(p->ctx);
+	p->ctx = NULL;
+}
+
+static int
+need_open(const struct rcpt_ks_provider *p, struct rcpt_diag *diag)
+{
+	if (p == NULL)
+		return rcpt_diag(diag, RCPT_E_INVAL, "provider: missing");
+	if (p->ctx == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider %s: not open", p->what);
+	return RCPT_OK;
+}
+
+/* A handle from a provider: present, NUL-terminated, not too long. */
+static int
+handle_is_valid(const char *h)
+{
+	return h != NULL && h[0] != '\0' &&
+	       strnlen(h, RCPT_KS_HANDLE_MAX + 1) <= RCPT_KS_HANDLE_MAX;
+}
+
+/* Checks a public key from the provider and derives its kid. */
+static int
+key_kid(const struct rcpt_ks_provider *p, const char *op,
+    const uint8_t pub[RCPT_ED25519_PUB_LEN], char kid_out[RCPT_KID_LEN + 1],
+    struct rcpt_diag *diag)
+{
+	int r;
+
+	if (!rcpt_ed25519_pub_is_acceptable(pub))
+		return rcpt_diag(diag, RCPT_E_INTERNAL,
+		    "provider %s: %s: public key is not an acceptable Ed25519 "
+		    "key",
+		    p->what, op);
+	if ((r = rcpt_jwk_kid(pub, kid_out)) != RCPT_OK)
+		return rcpt_diag(diag, r, "provider %s: %s: cannot compute kid",
+		    p->what, op);
+	return RCPT_OK;
+}
+
+void
+rcpt_ks_keys_free(struct rcpt_ks_key *keys, size_t n)
+{
+	size_t i;
+
+	if (keys == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(keys[i].handle);
+	free(keys);
+}
+
+static void
+free_provider_keys(
+    struct rcpt_ks_provider *p, struct rcpt_provider_key *pk, size_t n)
+{
+	size_t i;
+
+	if (pk == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		p->t->free(p->ctx, pk[i].handle);
+	p->t->free(p->ctx, pk);
+}
+
+int
+rcpt_ks_list(struct rcpt_ks_provider *p, struct rcpt_ks_key **keys_out,
+    size_t *n_out, struct rcpt_diag *diag)
+{
+	struct rcpt_provider_msg m;
+	struct rcpt_provider_key *pk = NULL;
+	struct rcpt_ks_key *keys = NULL;
+	size_t n = 0, i;
+	int r = RCPT_E_INTERNAL;
+
+	if (keys_out == NULL || n_out == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: missing argument");
+	*keys_out = NULL;
+	*n_out = 0;
+	if ((r = need_open(p, diag)) != RCPT_OK)
+		return r;
+	memset(&m, 0, sizeof(m));
+	if ((r = translate(p, "list", p->t->list_keys(p->ctx, &pk, &n, &m), &m,
+	         diag)) != RCPT_OK)
+		return r;
+	if (n > RCPT_KS_KEYS_MAX || (n > 0 && pk == NULL)) {
+		r = rcpt_diag(diag, RCPT_E_INTERNAL,
+		    "provider %s: list: malformed key array", p->what);
+		goto out;
+	}
+	if (n > 0 && (keys = rcpt_calloc(n, sizeof(*keys))) == NULL) {
+		r = rcpt_diag(diag, RCPT_E_NOMEM,
+		    "provider %s: list: out of memory", p->what);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!handle_is_valid(pk[i].handle)) {
+			r = rcpt_diag(diag, RCPT_E_INTERNAL,
+			    "provider %s: list: key %zu: malformed handle",
+			    p->what, i);
+			goto out;
+		}
+		memcpy(keys[i].pub, pk[i].pub, sizeof(keys[i].pub));
+		if ((r = key_kid(p, "list", keys[i].pub, keys[i].kid, diag)) !=
+		    RCPT_OK)
+			goto out;
+		if ((keys[i].handle = rcpt_strdup(pk[i].handle)) == NULL) {
+			r = rcpt_diag(diag, RCPT_E_NOMEM,
+			    "provider %s: list: out of memory", p->what);
+			goto out;
+		}
+	}
+	*keys_out = keys;
+	*n_out = n;
+	keys = NULL;
+	r = RCPT_OK;
+out:
+	rcpt_ks_keys_free(keys, n);
+	free_provider_keys(p, pk, n);
+	return r;
+}
+
+int
+rcpt_ks_generate(struct rcpt_ks_provider *p, const char *label,
+    char **handle_out, uint8_t pub_out[RCPT_ED25519_PUB_LEN],
+    char kid_out[RCPT_KID_LEN + 1], struct rcpt_diag *diag)
+{
+	struct rcpt_provider_msg m;
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
+	char kid[RCPT_KID_LEN + 1];
+	char *ph = NULL, *h = NULL;
+	int r = RCPT_E_INTERNAL;
+
+	if (handle_out == NULL || pub_out == NULL || kid_out == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: missing argument");
+	*handle_out = NULL;
+	if ((r = need_open(p, diag)) != RCPT_OK)
+		return r;
+	if (label == NULL || !name_is_valid(label, 64, 1))
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "label: must match ^[A-Za-z0-9_-]{1,64}$");
+	memset(&m, 0, sizeof(m));
+	if ((r = translate(p, "generate",
+	         p->t->generate(p->ctx, label, &ph, pub, &m), &m, diag)) !=
+	    RCPT_OK)
+		return r;
+	if (!handle_is_valid(ph)) {
+		r = rcpt_diag(diag, RCPT_E_INTERNAL,
+		    "provider %s: generate: malformed handle", p->what);
+		goto out;
+	}
+	if ((r = key_kid(p, "generate", pub, kid, diag)) != RCPT_OK)
+		goto out;
+	if ((h = rcpt_strdup(ph)) == NULL) {
+		r = rcpt_diag(diag, RCPT_E_NOMEM,
+		    "provider %s: generate: out of memory", p->what);
+		goto out;
+	}
+	memcpy(pub_out, pub, sizeof(pub));
+	memcpy(kid_out, kid, sizeof(kid));
+	*handle_out = h;
+	r = RCPT_OK;
+out:
+	p->t->free(p->ctx, ph);
+	return r;
+}
+
+int
+rcpt_ks_public_key(struct rcpt_ks_provider *p, const char *handle,
+    uint8_t pub_out[RCPT_ED25519_PUB_LEN], struct rcpt_diag *diag)
+{
+	struct rcpt_provider_msg m;
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
+	char kid[RCPT_KID_LEN + 1];
+	int r;
+
+	if (pub_out == NULL || handle == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: missing argument");
+	if ((r = need_open(p, diag)) != RCPT_OK)
+		return r;
+	memset(&m, 0, sizeof(m));
+	if ((r = translate(p, "public_key",
+	         p->t->public_key(p->ctx, handle, pub, &m), &m, diag)) !=
+	    RCPT_OK)
+		return r;
+	if ((r = key_kid(p, "public_key", pub, kid, diag)) != RCPT_OK)
+		return r;
+	memcpy(pub_out, pub, sizeof(pub));
+	return RCPT_OK;
+}
+
+int
+rcpt_ks_sign(struct rcpt_ks_provider *p, const char *handle, const uint8_t *msg,
+    size_t len, uint8_t sig_out[RCPT_ED25519_SIG_LEN], struct rcpt_diag *diag)
+{
+	struct rcpt_provider_msg m;
+	int r;
+
+	if (sig_out == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: missing argument");
+	memset(sig_out, 0, RCPT_ED25519_SIG_LEN);
+	if (handle == NULL || (msg == NULL && len > 0))
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: missing argument");
+	if ((r = need_open(p, diag)) != RCPT_OK)
+		return r;
+	memset(&m, 0, sizeof(m));
+	r = translate(p, "sign",
+	    p->t->sign(p->ctx, handle, msg, len, sig_out, &m), &m, diag);
+	if (r != RCPT_OK)
+		memset(sig_out, 0, RCPT_ED25519_SIG_LEN);
+	return r;
+}
+
+int
+rcpt_ks_health(struct rcpt_ks_provider *p, struct rcpt_diag *diag)
+{
+	struct rcpt_provider_msg m;
+	int r;
+
+	if ((r = need_open(p, diag)) != RCPT_OK)
+		return r;
+	memset(&m, 0, sizeof(m));
+	return translate(p, "health", p->t->health(p->ctx, &m), &m, diag);
+}
+
+/*
+ * The signer's calls get no diag, so a provider's explanation is logged
+ * here, where it is still known, and the caller sees a plain code.
+ */
+static int
+bound_sign(void *ctx, const char *kid, const uint8_t *msg, size_t len,
+    uint8_t sig_out[RCPT_ED25519_SIG_LEN])
+{
+	const struct binding *b = ctx;
+	struct rcpt_diag d;
+	int r;
+
+	memset(sig_out, 0, RCPT_ED25519_SIG_LEN);
+	if (b == NULL || kid == NULL || strcmp(kid, b->kid) != 0)
+		return RCPT_E_KEY_UNAVAILABLE;
+	rcpt_diag_clear(&d);
+	if ((r = rcpt_ks_sign(b->p, b->handle, msg, len, sig_out, &d)) !=
+	    RCPT_OK) {
+		log_msg(b->p, RCPT_KS_LOG_ERR, rcpt_diag_msg(&d, r));
+		return r == RCPT_E_NOMEM ? r : RCPT_E_KEY_UNAVAILABLE;
+	}
+	/* A faulty token must not put an unverifiable signature on record. */
+	if ((r = rcpt_ed25519_verify(b->pub, msg, len, sig_out)) != RCPT_OK) {
+		memset(sig_out, 0, RCPT_ED25519_SIG_LEN);
+		(void)rcpt_diag(&d, r,
+		    "provider %s: sign: signature for kid %s does not verify",
+		    b->p->what, b->kid);
+		log_msg(b->p, RCPT_KS_LOG_ERR, d.msg);
+		return r == RCPT_E_NOMEM ? r : RCPT_E_KEY_UNAVAILABLE;
+	}
+	return RCPT_OK;
+}
+
+static int
+bound_sign32(void *ctx, const char *kid, const uint8_t msg[32],
+    uint8_t sig_out[RCPT_ED25519_SIG_LEN])
+{
+	return bound_sign(ctx, kid, msg, 32, sig_out);
+}
+
+int
+rcpt_ks_signer(struct rcpt_ks_provider *p, const char *handle,
+    struct rcpt_signer *out, struct rcpt_diag *diag)
+{
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
+	struct binding *b = NULL, **grown;
+	size_t i;
+	int r = RCPT_E_INTERNAL;
+
+	if (out == NULL || handle == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: missing argument");
+	memset(out, 0, sizeof(*out));
+	if ((r = rcpt_ks_public_key(p, handle, pub, diag)) != RCPT_OK)
+		return r;
+	for (i = 0; i < p->nbinds; i++)
+		if (strcmp(p->binds[i]->handle, handle) == 0 &&
+		    memcmp(p->binds[i]->pub, pub, sizeof(pub)) == 0)
+			break;
+	if (i < p->nbinds) {
+		b = p->binds[i];
+	} else {
+		if (p->nbinds >= RCPT_KS_SIGNERS_MAX)
+			return rcpt_diag(diag, RCPT_E_TOO_LARGE,
+			    "provider %s: more than %d signers", p->what,
+			    RCPT_KS_SIGNERS_MAX);
+		if ((b = rcpt_calloc(1, sizeof(*b))) == NULL ||
+		    (b->handle = rcpt_strdup(handle)) == NULL) {
+			r = rcpt_diag(diag, RCPT_E_NOMEM,
+			    "provider %s: out of memory", p->what);
+			goto out;
+		}
+		b->p = p;
+		memcpy(b->pub, pub, sizeof(pub));
+		if ((r = key_kid(p, "signer", pub, b->kid, diag)) != RCPT_OK)
+			goto out;
+		if ((grown = rcpt_reallocarray(
+		         p->binds, p->nbinds + 1, sizeof(*grown))) == NULL) {
+			r = rcpt_diag(diag, RCPT_E_NOMEM,
+			    "provider %s: out of memory", p->what);
+			goto out;
+		}
+		p->binds = grown;
+		p->binds[p->nbinds++] = b;
+	}
+	out->ctx = b;
+	out->sign = bound_sign32;
+	out->sign_msg = bound_sign;
+	memcpy(out->kid, b->kid, sizeof(out->kid));
+	memcpy(out->pub, b->pub, sizeof(out->pub));
+	b = NULL;
+	r = RCPT_OK;
+out:
+	if (b != NULL) { /* only a binding not yet in p->binds */
+		free(b->handle);
+		free(b);
+	}
+	return r;
+}
