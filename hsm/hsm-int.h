@@ -91,6 +91,23 @@ void rcpt_hsm_session_put(struct rcpt_hsm *h, CK_SESSION_HANDLE s, CK_RV rv);
 int rcpt_hsm_fail(
     struct rcpt_hsm *h, struct rcpt_diag *diag, const char *fn, CK_RV rv);
 
+/*
+ * The object-handle cache, per label, guarded by h->mu and emptied when
+ * the pool is reopened.  A handle found here may still have gone stale
+ * (the object destroyed behind our back); users drop it on failure.
+ */
+
+/** Copies the cached handles of @p label; priv or pub may be NULL. */
+void rcpt_hsm_cache_get(struct rcpt_hsm *h, const char *label,
+    CK_OBJECT_HANDLE *priv, CK_OBJECT_HANDLE *pub);
+
+/** Records handles; CK_INVALID_HANDLE leaves that one unchanged. */
+void rcpt_hsm_cache_put(struct rcpt_hsm *h, const char *label,
+    CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub);
+
+/** Forgets the handles of @p label. */
+void rcpt_hsm_cache_drop(struct rcpt_hsm *h, const char *label);
+
 /* hsm.c */
 
 /**

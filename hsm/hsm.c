@@ -2,11 +2,11 @@
 /*
  * The handle and the key operations: loading the module through p11-kit
  * (by absolute path or by p11-kit module name), C_Initialize with
- * CKF_OS_LOCKING_OK, then generating, finding, listing and using Ed25519
- * key pairs.  Private keys are created sensitive and never extractable,
- * so no code path here can read key material.  Sessions come from the
- * pool in session.c; object handles are cached per label and dropped
- * whenever the token misbehaves.
+ * CKF_OS_LOCKING_OK, then generating, renaming, finding, listing and
+ * using Ed25519 key pairs.  Private keys are created sensitive and
+ * never extractable, so no code path here can read key material.
+ * Sessions come from the pool in session.c; object handles are cached
+ * per label (session.c) and dropped whenever the token misbehaves.
  *
  * The PIN comes from the configured pin file or, when none is
  * configured, from the token URI's pin-source; the configured file wins
@@ -112,68 +112,6 @@ read_point(struct rcpt_hsm *h, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub,
 	}
 	return rcpt_diag(diag, RCPT_E_KEY_UNAVAILABLE,
 	    "CKA_EC_POINT: not a 32-byte Ed25519 point");
-}
-
-/* Handle cache, guarded by h->mu.  priv or pub may be NULL. */
-static void
-cache_get(struct rcpt_hsm *h, const char *label, CK_OBJECT_HANDLE *priv,
-    CK_OBJECT_HANDLE *pub)
-{
-	int i;
-
-	if (priv != NULL)
-		*priv = CK_INVALID_HANDLE;
-	if (pub != NULL)
-		*pub = CK_INVALID_HANDLE;
-	(void)pthread_mutex_lock(&h->mu);
-	for (i = 0; i < RCPT_HSM_CACHE; i++) {
-		if (strcmp(h->cache[i].label, label) != 0)
-			continue;
-		if (priv != NULL)
-			*priv = h->cache[i].priv;
-		if (pub != NULL)
-			*pub = h->cache[i].pub;
-		break;
-	}
-	(void)pthread_mutex_unlock(&h->mu);
-}
-
-/* Records a handle; CK_INVALID_HANDLE leaves the other one unchanged. */
-static void
-cache_put(struct rcpt_hsm *h, const char *label, CK_OBJECT_HANDLE priv,
-    CK_OBJECT_HANDLE pub)
-{
-	struct rcpt_hsm_cached *c = NULL;
-	int i;
-
-	(void)pthread_mutex_lock(&h->mu);
-	for (i = 0; i < RCPT_HSM_CACHE && c == NULL; i++)
-		if (strcmp(h->cache[i].label, label) == 0)
-			c = &h->cache[i];
-	if (c == NULL) {
-		c = &h->cache[h->cache_next];
-		h->cache_next = (h->cache_next + 1) % RCPT_HSM_CACHE;
-		memset(c, 0, sizeof(*c));
-		memcpy(c->label, label, strlen(label) + 1);
-		c->priv = c->pub = CK_INVALID_HANDLE;
-	}
-	if (priv != CK_INVALID_HANDLE)
-		c->priv = priv;
-	if (pub != CK_INVALID_HANDLE)
-		c->pub = pub;
-	(void)pthread_mutex_unlock(&h->mu);
-}
-
-static void
-cache_drop(struct rcpt_hsm *h, const char *label)
-{
-	int i;
-
-	(void)pthread_mutex_lock(&h->mu);
-	for (i = 0; i < RCPT_HSM_CACHE; i++)
-		if (strcmp(h->cache[i].label, label) == 0)
-			memset(&h->cache[i], 0, sizeof(h->cache[i]));
-	(void)pthread_mutex_unlock(&h->mu);
 }
 
 int
@@ -493,11 +431,85 @@ rcpt_hsm_generate(struct rcpt_hsm *h, const char *label,
 	h->ec_oid_first = oid;
 	if ((r = read_point(h, s, pub, pub_out, &rv, diag)) != RCPT_OK)
 		goto out;
-	cache_put(h, label, priv, pub);
+	rcpt_hsm_cache_put(h, label, priv, pub);
 	r = RCPT_OK;
 out:
 	if (r != RCPT_OK)
 		memset(pub_out, 0, RCPT_HSM_PUB_LEN);
+	rcpt_hsm_session_put(h, s, rv);
+	(void)pthread_mutex_unlock(&h->write_mu);
+	return r;
+}
+
+/* Sets CKA_LABEL and CKA_ID of @p o to @p label. */
+static CK_RV
+set_label(struct rcpt_hsm *h, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+    const char *label)
+{
+	CK_ULONG len = strlen(label);
+	CK_ATTRIBUTE a[] = {
+	    {CKA_LABEL, (void *)label, len},
+	    {CKA_ID, (void *)label, len},
+	};
+
+	return h->fn->C_SetAttributeValue(s, o, a, sizeof(a) / sizeof(a[0]));
+}
+
+/* Finds both halves of the pair @p label. */
+static int
+find_pair(struct rcpt_hsm *h, CK_SESSION_HANDLE s, const char *label,
+    CK_OBJECT_HANDLE *priv, CK_OBJECT_HANDLE *pub, CK_RV *rv,
+    struct rcpt_diag *diag)
+{
+	int r;
+
+	if ((r = rcpt_hsm_find(h, s, CKO_PRIVATE_KEY, label, priv, rv, diag)) !=
+	    RCPT_OK)
+		return r;
+	return rcpt_hsm_find(h, s, CKO_PUBLIC_KEY, label, pub, rv, diag);
+}
+
+int
+rcpt_hsm_relabel(struct rcpt_hsm *h, const char *old_label,
+    const char *new_label, struct rcpt_diag *diag)
+{
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	CK_RV rv = CKR_OK;
+	int r = RCPT_E_INTERNAL;
+
+	if (h == NULL)
+		return rcpt_diag(diag, RCPT_E_INVAL, "hsm: missing argument");
+	if ((r = rcpt_hsm_check_label(old_label, diag)) != RCPT_OK ||
+	    (r = rcpt_hsm_check_label(new_label, diag)) != RCPT_OK)
+		return r;
+	/* With generate excluded, new_label cannot be taken meanwhile. */
+	(void)pthread_mutex_lock(&h->write_mu);
+	if ((r = rcpt_hsm_session_take(h, &s, diag)) != RCPT_OK)
+		goto out;
+	if ((r = find_pair(h, s, old_label, &priv, &pub, &rv, diag)) != RCPT_OK)
+		goto out;
+	if ((r = check_free(h, s, CKO_PRIVATE_KEY, new_label, &rv, diag)) !=
+	        RCPT_OK ||
+	    (r = check_free(h, s, CKO_PUBLIC_KEY, new_label, &rv, diag)) !=
+	        RCPT_OK)
+		goto out;
+	if ((rv = set_label(h, s, pub, new_label)) != CKR_OK) {
+		r = rcpt_hsm_fail(h, diag, "C_SetAttributeValue", rv);
+		goto out;
+	}
+	if ((rv = set_label(h, s, priv, new_label)) != CKR_OK) {
+		r = rcpt_hsm_fail(h, diag, "C_SetAttributeValue", rv);
+		/* Keep the pair whole under its old name if we can. */
+		(void)set_label(h, s, pub, old_label);
+		goto out;
+	}
+	r = RCPT_OK;
+out:
+	rcpt_hsm_cache_drop(h, old_label);
+	rcpt_hsm_cache_drop(h, new_label);
+	if (r == RCPT_E_DENIED)
+		r = RCPT_E_KEY_UNAVAILABLE;
 	rcpt_hsm_session_put(h, s, rv);
 	(void)pthread_mutex_unlock(&h->write_mu);
 	return r;
@@ -519,7 +531,7 @@ rcpt_hsm_public_key(struct rcpt_hsm *h, const char *label,
 		return r;
 	if ((r = rcpt_hsm_session_take(h, &s, diag)) != RCPT_OK)
 		return r;
-	cache_get(h, label, NULL, &pub);
+	rcpt_hsm_cache_get(h, label, NULL, &pub);
 	cached = pub != CK_INVALID_HANDLE;
 	if (!cached) {
 		r = rcpt_hsm_find(h, s, CKO_PUBLIC_KEY, label, &pub, &rv, diag);
@@ -528,9 +540,9 @@ rcpt_hsm_public_key(struct rcpt_hsm *h, const char *label,
 	}
 	r = read_point(h, s, pub, pub_out, &rv, diag);
 	if (r != RCPT_OK && cached)
-		cache_drop(h, label);
+		rcpt_hsm_cache_drop(h, label);
 	if (r == RCPT_OK && !cached)
-		cache_put(h, label, CK_INVALID_HANDLE, pub);
+		rcpt_hsm_cache_put(h, label, CK_INVALID_HANDLE, pub);
 out:
 	rcpt_hsm_session_put(h, s, rv);
 	return r;
@@ -576,7 +588,7 @@ rcpt_hsm_sign(struct rcpt_hsm *h, const char *label, const uint8_t *msg,
 		return r;
 	if ((r = rcpt_hsm_session_take(h, &s, diag)) != RCPT_OK)
 		return r;
-	cache_get(h, label, &key, NULL);
+	rcpt_hsm_cache_get(h, label, &key, NULL);
 	cached = key != CK_INVALID_HANDLE;
 	if (cached) {
 		rv = sign_once(h, s, key, msg, len, sig_out, &fn);
@@ -584,16 +596,16 @@ rcpt_hsm_sign(struct rcpt_hsm *h, const char *label, const uint8_t *msg,
 		    rv != CKR_OBJECT_HANDLE_INVALID)
 			goto done;
 		/* The key went away behind our back: look it up once more. */
-		cache_drop(h, label);
+		rcpt_hsm_cache_drop(h, label);
 	}
 	if ((r = rcpt_hsm_find(
 	         h, s, CKO_PRIVATE_KEY, label, &key, &rv, diag)) != RCPT_OK)
 		goto out;
-	cache_put(h, label, key, CK_INVALID_HANDLE);
+	rcpt_hsm_cache_put(h, label, key, CK_INVALID_HANDLE);
 	rv = sign_once(h, s, key, msg, len, sig_out, &fn);
 done:
 	if (rv != CKR_OK) {
-		cache_drop(h, label);
+		rcpt_hsm_cache_drop(h, label);
 		r = rcpt_hsm_fail(h, diag, fn, rv);
 		/* A wrong PIN is not the issue here: the key is unusable. */
 		if (r == RCPT_E_DENIED)

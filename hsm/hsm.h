@@ -70,6 +70,24 @@ int rcpt_hsm_generate(struct rcpt_hsm *h, const char *label,
     uint8_t pub_out[RCPT_HSM_PUB_LEN], struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /**
+ * Renames the key pair labelled @p old_label: sets CKA_LABEL and CKA_ID
+ * (the bytes of @p new_label) on its public, then its private key.  A
+ * key's name can be its kid only once the key exists, so callers
+ * generate under a temporary label and rename.  Not atomic: after a
+ * crash in between, the halves carry different labels and neither
+ * label names a usable pair (rcpt_hsm_list() skips such a key); when
+ * the second change fails, the first is undone if the token allows.
+ * Serialised with rcpt_hsm_generate(); cached handles of both labels
+ * are forgotten.
+ * @return RCPT_OK; RCPT_E_INVAL (bad label); RCPT_E_NOT_FOUND (no pair
+ * labelled @p old_label); RCPT_E_EXISTS (a key labelled @p new_label
+ * exists); RCPT_E_CORRUPT (several keys labelled @p old_label);
+ * RCPT_E_KEY_UNAVAILABLE.
+ */
+int rcpt_hsm_relabel(struct rcpt_hsm *h, const char *old_label,
+    const char *new_label, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
  * Reads the public key of the pair labelled @p label from CKA_EC_POINT
  * (raw 32 bytes or DER OCTET STRING wrapped).
  * @return RCPT_OK, RCPT_E_NOT_FOUND, RCPT_E_KEY_UNAVAILABLE.

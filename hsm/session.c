@@ -9,7 +9,8 @@
  * session is back, then reopens it once: find the token again by URI,
  * open the sessions, re-read the PIN from its file, log in, wipe the
  * PIN.  A call never makes more than one reopen attempt and never loops
- * on a failing token.  This file does not sign or look up objects.
+ * on a failing token.  The object-handle cache lives here too, because
+ * a reopen must empty it.  This file does not sign or look up objects.
  */
 #include "config.h"
 
@@ -102,6 +103,66 @@ rcpt_hsm_pool_close(struct rcpt_hsm *h)
 	h->nopen = 0;
 	h->navail = 0;
 	memset(h->cache, 0, sizeof(h->cache));
+}
+
+void
+rcpt_hsm_cache_get(struct rcpt_hsm *h, const char *label,
+    CK_OBJECT_HANDLE *priv, CK_OBJECT_HANDLE *pub)
+{
+	int i;
+
+	if (priv != NULL)
+		*priv = CK_INVALID_HANDLE;
+	if (pub != NULL)
+		*pub = CK_INVALID_HANDLE;
+	(void)pthread_mutex_lock(&h->mu);
+	for (i = 0; i < RCPT_HSM_CACHE; i++) {
+		if (strcmp(h->cache[i].label, label) != 0)
+			continue;
+		if (priv != NULL)
+			*priv = h->cache[i].priv;
+		if (pub != NULL)
+			*pub = h->cache[i].pub;
+		break;
+	}
+	(void)pthread_mutex_unlock(&h->mu);
+}
+
+void
+rcpt_hsm_cache_put(struct rcpt_hsm *h, const char *label, CK_OBJECT_HANDLE priv,
+    CK_OBJECT_HANDLE pub)
+{
+	struct rcpt_hsm_cached *c = NULL;
+	int i;
+
+	(void)pthread_mutex_lock(&h->mu);
+	for (i = 0; i < RCPT_HSM_CACHE && c == NULL; i++)
+		if (strcmp(h->cache[i].label, label) == 0)
+			c = &h->cache[i];
+	if (c == NULL) {
+		c = &h->cache[h->cache_next];
+		h->cache_next = (h->cache_next + 1) % RCPT_HSM_CACHE;
+		memset(c, 0, sizeof(*c));
+		memcpy(c->label, label, strlen(label) + 1);
+		c->priv = c->pub = CK_INVALID_HANDLE;
+	}
+	if (priv != CK_INVALID_HANDLE)
+		c->priv = priv;
+	if (pub != CK_INVALID_HANDLE)
+		c->pub = pub;
+	(void)pthread_mutex_unlock(&h->mu);
+}
+
+void
+rcpt_hsm_cache_drop(struct rcpt_hsm *h, const char *label)
+{
+	int i;
+
+	(void)pthread_mutex_lock(&h->mu);
+	for (i = 0; i < RCPT_HSM_CACHE; i++)
+		if (strcmp(h->cache[i].label, label) == 0)
+			memset(&h->cache[i], 0, sizeof(h->cache[i]));
+	(void)pthread_mutex_unlock(&h->mu);
 }
 
 /* Reads the PIN, logs in once on @p s and wipes the PIN on every path. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The keystore loader and the provider operations in receiptd's terms.
+ * The keystore loader and the provider operations in receiptd's terms
+ * (keys, and the small data objects that hold the anchor).  The signer
+ * adapter is in keystore-signer.c.
  *
  * A plugin is trusted code once loaded, so the checks happen before
  * dlopen runs its constructors: where the file may come from, who owns
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keystore/keystore-int.h"
 #include "keystore/keystore.h"
 #include "src/mem.h"
 
@@ -31,34 +34,15 @@
 #define PROVIDERS_DIR "/usr/local/lib/receiptd/providers"
 #endif
 
-#define WHAT_MAX 128 /* bytes of the name used in messages */
-
 /* The part of struct rcpt_provider this loader reads (ABI 1.0). */
-#define TABLE_MIN_SIZE                          \
-	(offsetof(struct rcpt_provider, free) + \
-	    sizeof(((struct rcpt_provider *)NULL)->free))
+#define TABLE_MIN_SIZE                                \
+	(offsetof(struct rcpt_provider, data_write) + \
+	    sizeof(((struct rcpt_provider *)NULL)->data_write))
 
-/* Ties one handle to a provider; a struct rcpt_signer's ctx points here. */
-struct binding {
-	struct rcpt_ks_provider *p;        /* the owner */
-	char *handle;                      /* owned */
-	char kid[RCPT_KID_LEN + 1];        /* the only kid it signs for */
-	uint8_t pub[RCPT_ED25519_PUB_LEN]; /* every signature is checked */
-};
+#define DATA_NAME_MAX 64 /* bytes of a data object name */
 
-struct rcpt_ks_provider {
-	const struct rcpt_provider *t; /* borrowed: plugin or built-in */
-	void *dl;                      /* dlopen handle; NULL if built-in */
-	char what[WHAT_MAX];           /* name for messages */
-	int is_soft;                   /* the built-in software provider */
-	void *ctx;                     /* from t->open; NULL when closed */
-	struct rcpt_ks_opts opts;      /* logging, from rcpt_ks_open */
-	struct binding **binds;        /* each owned; stable addresses */
-	size_t nbinds;
-};
-
-static void
-log_msg(const struct rcpt_ks_provider *p, int level, const char *msg)
+void
+rcpt_ks_log(const struct rcpt_ks_provider *p, int level, const char *msg)
 {
 	if (p->opts.log != NULL) {
 		p->opts.log(p->opts.log_ctx, level, msg);
@@ -101,6 +85,8 @@ map_code(int rc)
 		return RCPT_E_NOMEM;
 	case RCPT_PROVIDER_E_INVAL:
 		return RCPT_E_INVAL;
+	case RCPT_PROVIDER_E_TOO_LARGE:
+		return RCPT_E_TOO_LARGE;
 	case RCPT_PROVIDER_E_NOT_FOUND:
 		return RCPT_E_NOT_FOUND;
 	case RCPT_PROVIDER_E_DENIED:
@@ -169,6 +155,8 @@ check_table(
 	    {"sign", offsetof(struct rcpt_provider, sign)},
 	    {"health", offsetof(struct rcpt_provider, health)},
 	    {"free", offsetof(struct rcpt_provider, free)},
+	    {"data_read", offsetof(struct rcpt_provider, data_read)},
+	    {"data_write", offsetof(struct rcpt_provider, data_write)},
 	};
 	size_t i;
 
@@ -416,27 +404,13 @@ out:
 	return r;
 }
 
-static void
-free_bindings(struct rcpt_ks_provider *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->nbinds; i++) {
-		free(p->binds[i]->handle);
-		free(p->binds[i]);
-	}
-	free(p->binds);
-	p->binds = NULL;
-	p->nbinds = 0;
-}
-
 void
 rcpt_ks_unload(struct rcpt_ks_provider *p)
 {
 	if (p == NULL)
 		return;
 	rcpt_ks_close(p);
-	free_bindings(p);
+	rcpt_ks_signers_free(p);
 	if (p->dl != NULL)
 		(void)dlclose(p->dl);
 	free(p);
@@ -480,7 +454,7 @@ rcpt_ks_open(struct rcpt_ks_provider *p, const char *config, int production,
 		    "provider %s: open: returned no context", p->what);
 	p->ctx = ctx;
 	if (p->is_soft)
-		log_msg(p, RCPT_KS_LOG_WARNING,
+		rcpt_ks_log(p, RCPT_KS_LOG_WARNING,
 		    "provider software: signing keys are plain files on disk; "
 		    "for development only, never use it in production");
 	return RCPT_OK;
@@ -495,8 +469,8 @@ rcpt_ks_close(struct rcpt_ks_provider *p)
 	p->ctx = NULL;
 }
 
-static int
-need_open(const struct rcpt_ks_provider *p, struct rcpt_diag *diag)
+int
+rcpt_ks_need_open(const struct rcpt_ks_provider *p, struct rcpt_diag *diag)
 {
 	if (p == NULL)
 		return rcpt_diag(diag, RCPT_E_INVAL, "provider: missing");
@@ -514,9 +488,8 @@ handle_is_valid(const char *h)
 	       strnlen(h, RCPT_KS_HANDLE_MAX + 1) <= RCPT_KS_HANDLE_MAX;
 }
 
-/* Checks a public key from the provider and derives its kid. */
-static int
-key_kid(const struct rcpt_ks_provider *p, const char *op,
+int
+rcpt_ks_key_kid(const struct rcpt_ks_provider *p, const char *op,
     const uint8_t pub[RCPT_ED25519_PUB_LEN], char kid_out[RCPT_KID_LEN + 1],
     struct rcpt_diag *diag)
 {
@@ -573,7 +546,7 @@ rcpt_ks_list(struct rcpt_ks_provider *p, struct rcpt_ks_key **keys_out,
 		    diag, RCPT_E_INVAL, "provider: missing argument");
 	*keys_out = NULL;
 	*n_out = 0;
-	if ((r = need_open(p, diag)) != RCPT_OK)
+	if ((r = rcpt_ks_need_open(p, diag)) != RCPT_OK)
 		return r;
 	memset(&m, 0, sizeof(m));
 	if ((r = translate(p, "list", p->t->list_keys(p->ctx, &pk, &n, &m), &m,
@@ -597,8 +570,8 @@ rcpt_ks_list(struct rcpt_ks_provider *p, struct rcpt_ks_key **keys_out,
 			goto out;
 		}
 		memcpy(keys[i].pub, pk[i].pub, sizeof(keys[i].pub));
-		if ((r = key_kid(p, "list", keys[i].pub, keys[i].kid, diag)) !=
-		    RCPT_OK)
+		if ((r = rcpt_ks_key_kid(
+		         p, "list", keys[i].pub, keys[i].kid, diag)) != RCPT_OK)
 			goto out;
 		if ((keys[i].handle = rcpt_strdup(pk[i].handle)) == NULL) {
 			r = rcpt_diag(diag, RCPT_E_NOMEM,
@@ -631,7 +604,7 @@ rcpt_ks_generate(struct rcpt_ks_provider *p, const char *label,
 		return rcpt_diag(
 		    diag, RCPT_E_INVAL, "provider: missing argument");
 	*handle_out = NULL;
-	if ((r = need_open(p, diag)) != RCPT_OK)
+	if ((r = rcpt_ks_need_open(p, diag)) != RCPT_OK)
 		return r;
 	if (label == NULL || !name_is_valid(label, 64, 1))
 		return rcpt_diag(diag, RCPT_E_INVAL,
@@ -646,7 +619,7 @@ rcpt_ks_generate(struct rcpt_ks_provider *p, const char *label,
 		    "provider %s: generate: malformed handle", p->what);
 		goto out;
 	}
-	if ((r = key_kid(p, "generate", pub, kid, diag)) != RCPT_OK)
+	if ((r = rcpt_ks_key_kid(p, "generate", pub, kid, diag)) != RCPT_OK)
 		goto out;
 	if ((h = rcpt_strdup(ph)) == NULL) {
 		r = rcpt_diag(diag, RCPT_E_NOMEM,
@@ -674,14 +647,14 @@ rcpt_ks_public_key(struct rcpt_ks_provider *p, const char *handle,
 	if (pub_out == NULL || handle == NULL)
 		return rcpt_diag(
 		    diag, RCPT_E_INVAL, "provider: missing argument");
-	if ((r = need_open(p, diag)) != RCPT_OK)
+	if ((r = rcpt_ks_need_open(p, diag)) != RCPT_OK)
 		return r;
 	memset(&m, 0, sizeof(m));
 	if ((r = translate(p, "public_key",
 	         p->t->public_key(p->ctx, handle, pub, &m), &m, diag)) !=
 	    RCPT_OK)
 		return r;
-	if ((r = key_kid(p, "public_key", pub, kid, diag)) != RCPT_OK)
+	if ((r = rcpt_ks_key_kid(p, "public_key", pub, kid, diag)) != RCPT_OK)
 		return r;
 	memcpy(pub_out, pub, sizeof(pub));
 	return RCPT_OK;
@@ -701,7 +674,7 @@ rcpt_ks_sign(struct rcpt_ks_provider *p, const char *handle, const uint8_t *msg,
 	if (handle == NULL || (msg == NULL && len > 0))
 		return rcpt_diag(
 		    diag, RCPT_E_INVAL, "provider: missing argument");
-	if ((r = need_open(p, diag)) != RCPT_OK)
+	if ((r = rcpt_ks_need_open(p, diag)) != RCPT_OK)
 		return r;
 	memset(&m, 0, sizeof(m));
 	r = translate(p, "sign",
@@ -717,108 +690,84 @@ rcpt_ks_health(struct rcpt_ks_provider *p, struct rcpt_diag *diag)
 	struct rcpt_provider_msg m;
 	int r;
 
-	if ((r = need_open(p, diag)) != RCPT_OK)
+	if ((r = rcpt_ks_need_open(p, diag)) != RCPT_OK)
 		return r;
 	memset(&m, 0, sizeof(m));
 	return translate(p, "health", p->t->health(p->ctx, &m), &m, diag);
 }
 
-/*
- * The signer's calls get no diag, so a provider's explanation is logged
- * here, where it is still known, and the caller sees a plain code.
- */
+/* A data object name: 1-64 bytes of [A-Za-z0-9._:-]. */
 static int
-bound_sign(void *ctx, const char *kid, const uint8_t *msg, size_t len,
-    uint8_t sig_out[RCPT_ED25519_SIG_LEN])
+check_data_name(const char *name, struct rcpt_diag *diag)
 {
-	const struct binding *b = ctx;
-	struct rcpt_diag d;
-	int r;
+	size_t i;
 
-	memset(sig_out, 0, RCPT_ED25519_SIG_LEN);
-	if (b == NULL || kid == NULL || strcmp(kid, b->kid) != 0)
-		return RCPT_E_KEY_UNAVAILABLE;
-	rcpt_diag_clear(&d);
-	if ((r = rcpt_ks_sign(b->p, b->handle, msg, len, sig_out, &d)) !=
-	    RCPT_OK) {
-		log_msg(b->p, RCPT_KS_LOG_ERR, rcpt_diag_msg(&d, r));
-		return r == RCPT_E_NOMEM ? r : RCPT_E_KEY_UNAVAILABLE;
+	if (name == NULL)
+		return rcpt_diag(diag, RCPT_E_INVAL, "name: missing");
+	for (i = 0; name[i] != '\0'; i++) {
+		char c = name[i];
+
+		if (i >= DATA_NAME_MAX)
+			break;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == ':' || c == '-')
+			continue;
+		break;
 	}
-	/* A faulty token must not put an unverifiable signature on record. */
-	if ((r = rcpt_ed25519_verify(b->pub, msg, len, sig_out)) != RCPT_OK) {
-		memset(sig_out, 0, RCPT_ED25519_SIG_LEN);
-		(void)rcpt_diag(&d, r,
-		    "provider %s: sign: signature for kid %s does not verify",
-		    b->p->what, b->kid);
-		log_msg(b->p, RCPT_KS_LOG_ERR, d.msg);
-		return r == RCPT_E_NOMEM ? r : RCPT_E_KEY_UNAVAILABLE;
-	}
+	if (i == 0 || name[i] != '\0')
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "name: must be 1 to %d bytes of [A-Za-z0-9._:-]",
+		    DATA_NAME_MAX);
 	return RCPT_OK;
 }
 
-static int
-bound_sign32(void *ctx, const char *kid, const uint8_t msg[32],
-    uint8_t sig_out[RCPT_ED25519_SIG_LEN])
+int
+rcpt_ks_data_read(struct rcpt_ks_provider *p, const char *name, uint8_t *buf,
+    size_t cap, size_t *len_out, struct rcpt_diag *diag)
 {
-	return bound_sign(ctx, kid, msg, 32, sig_out);
+	struct rcpt_provider_msg m;
+	size_t len = 0;
+	int r;
+
+	if (len_out == NULL || (buf == NULL && cap > 0))
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "provider: missing argument");
+	*len_out = 0;
+	if ((r = rcpt_ks_need_open(p, diag)) != RCPT_OK ||
+	    (r = check_data_name(name, diag)) != RCPT_OK)
+		return r;
+	memset(&m, 0, sizeof(m));
+	r = p->t->data_read(p->ctx, name, buf, cap, &len, &m);
+	if (r == RCPT_PROVIDER_E_TOO_LARGE)
+		*len_out = len > cap ? len : 0;
+	if ((r = translate(p, "data_read", r, &m, diag)) != RCPT_OK)
+		return r;
+	if (len > cap)
+		return rcpt_diag(diag, RCPT_E_INTERNAL,
+		    "provider %s: data_read: length exceeds the buffer",
+		    p->what);
+	*len_out = len;
+	return RCPT_OK;
 }
 
 int
-rcpt_ks_signer(struct rcpt_ks_provider *p, const char *handle,
-    struct rcpt_signer *out, struct rcpt_diag *diag)
+rcpt_ks_data_write(struct rcpt_ks_provider *p, const char *name,
+    const uint8_t *buf, size_t len, struct rcpt_diag *diag)
 {
-	uint8_t pub[RCPT_ED25519_PUB_LEN];
-	struct binding *b = NULL, **grown;
-	size_t i;
-	int r = RCPT_E_INTERNAL;
+	struct rcpt_provider_msg m;
+	int r;
 
-	if (out == NULL || handle == NULL)
+	if (buf == NULL && len > 0)
 		return rcpt_diag(
 		    diag, RCPT_E_INVAL, "provider: missing argument");
-	memset(out, 0, sizeof(*out));
-	if ((r = rcpt_ks_public_key(p, handle, pub, diag)) != RCPT_OK)
+	if ((r = rcpt_ks_need_open(p, diag)) != RCPT_OK ||
+	    (r = check_data_name(name, diag)) != RCPT_OK)
 		return r;
-	for (i = 0; i < p->nbinds; i++)
-		if (strcmp(p->binds[i]->handle, handle) == 0 &&
-		    memcmp(p->binds[i]->pub, pub, sizeof(pub)) == 0)
-			break;
-	if (i < p->nbinds) {
-		b = p->binds[i];
-	} else {
-		if (p->nbinds >= RCPT_KS_SIGNERS_MAX)
-			return rcpt_diag(diag, RCPT_E_TOO_LARGE,
-			    "provider %s: more than %d signers", p->what,
-			    RCPT_KS_SIGNERS_MAX);
-		if ((b = rcpt_calloc(1, sizeof(*b))) == NULL ||
-		    (b->handle = rcpt_strdup(handle)) == NULL) {
-			r = rcpt_diag(diag, RCPT_E_NOMEM,
-			    "provider %s: out of memory", p->what);
-			goto out;
-		}
-		b->p = p;
-		memcpy(b->pub, pub, sizeof(pub));
-		if ((r = key_kid(p, "signer", pub, b->kid, diag)) != RCPT_OK)
-			goto out;
-		if ((grown = rcpt_reallocarray(
-		         p->binds, p->nbinds + 1, sizeof(*grown))) == NULL) {
-			r = rcpt_diag(diag, RCPT_E_NOMEM,
-			    "provider %s: out of memory", p->what);
-			goto out;
-		}
-		p->binds = grown;
-		p->binds[p->nbinds++] = b;
-	}
-	out->ctx = b;
-	out->sign = bound_sign32;
-	out->sign_msg = bound_sign;
-	memcpy(out->kid, b->kid, sizeof(out->kid));
-	memcpy(out->pub, b->pub, sizeof(out->pub));
-	b = NULL;
-	r = RCPT_OK;
-out:
-	if (b != NULL) { /* only a binding not yet in p->binds */
-		free(b->handle);
-		free(b);
-	}
-	return r;
+	if (len > RCPT_KS_DATA_MAX)
+		return rcpt_diag(diag, RCPT_E_TOO_LARGE,
+		    "data: value longer than %d bytes", RCPT_KS_DATA_MAX);
+	memset(&m, 0, sizeof(m));
+	return translate(p, "data_write",
+	    p->t->data_write(p->ctx, name, buf, len, &m), &m, diag);
 }

@@ -31,6 +31,7 @@
 #define RCPT_KS_HANDLE_MAX  1024 /* longest handle accepted from a provider */
 #define RCPT_KS_KEYS_MAX    4096 /* most keys accepted from one list call */
 #define RCPT_KS_SIGNERS_MAX 256  /* signer bindings per loaded provider */
+#define RCPT_KS_DATA_MAX    4096 /* bytes of one data object's value */
 
 /** A loaded provider, opened or not; opaque. */
 struct rcpt_ks_provider;
@@ -180,6 +181,25 @@ int rcpt_ks_health(
     struct rcpt_ks_provider *p, struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /* Signing for the format code */
+
+/**
+ * Reads the provider's data object @p name (the anchor, SPEC 5).
+ * @param[out] len_out bytes copied; on RCPT_E_TOO_LARGE, bytes needed.
+ * @return RCPT_OK, RCPT_E_NOT_FOUND, RCPT_E_TOO_LARGE,
+ * RCPT_E_KEY_UNAVAILABLE, RCPT_E_INVAL.
+ */
+int rcpt_ks_data_read(struct rcpt_ks_provider *p, const char *name,
+    uint8_t *buf, size_t cap, size_t *len_out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * Creates or replaces data object @p name atomically (old or new value
+ * survives a crash).  Names are 1-64 bytes of [A-Za-z0-9._:-]; values
+ * at most RCPT_KS_DATA_MAX bytes.
+ * @return RCPT_OK, RCPT_E_TOO_LARGE, RCPT_E_KEY_UNAVAILABLE, RCPT_E_INVAL.
+ */
+int rcpt_ks_data_write(struct rcpt_ks_provider *p, const char *name,
+    const uint8_t *buf, size_t len, struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /**
  * Fills @p out so that it signs with @p handle: kid and pub come from the

@@ -4,7 +4,8 @@
 noinst_LTLIBRARIES += keystore/libkeystore.la
 keystore_libkeystore_la_SOURCES = \
 	keystore/provider.h \
-	keystore/keystore.c keystore/keystore.h \
+	keystore/keystore.c keystore/keystore.h keystore/keystore-int.h \
+	keystore/keystore-signer.c \
 	keystore/provider-soft.c
 keystore_libkeystore_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) \
 	-DPROVIDERS_DIR=\"$(providersdir)\"

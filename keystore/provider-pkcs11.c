@@ -22,8 +22,17 @@
  * name an object.
  *
  * A key's handle is "<token URI>;object=<label>;type=private", the label
- * percent-encoded where RFC 3986 requires it.  Not here: PIN handling
- * and sessions (hsm/), choosing or rotating keys (the daemon).
+ * percent-encoded where RFC 3986 requires it.  Keys this provider makes
+ * are labelled by their kid (CKA_LABEL and CKA_ID): the kid is known
+ * only once the pair exists, so generate() makes it under a temporary
+ * label "receiptd-new-<16 hex digits>" and then renames it.  A crash in
+ * between leaves an orphan pair under a temporary label: list_keys()
+ * skips those labels and handles naming them are refused, so it is never
+ * used; an operator may delete it with the token's tools.
+ *
+ * Data objects (the anchor) are the token's private CKO_DATA objects,
+ * labelled by name (hsm/data.c).  Not here: PIN handling and sessions
+ * (hsm/), choosing or rotating keys (the daemon).
  */
 #include "config.h"
 
@@ -31,14 +40,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "hsm/hsm.h"
 #include "keystore/provider.h"
+#include "src/jwk.h"
 #include "src/mem.h"
 
 #define SESSIONS_DEFAULT 4
 #define HANDLE_TAIL      ";type=private"
+#define TEMP_PREFIX      "receiptd-new-" /* label of a pair not yet named */
+#define TEMP_RANDOM      8               /* random bytes in a temp label */
 
 struct p11 {
 	struct rcpt_hsm *h; /* owned */
@@ -83,8 +96,9 @@ prov_code(int r)
 	case RCPT_E_CONFIG:
 	case RCPT_E_EXISTS:
 		return r; /* provider.h keeps these numbers */
-	case RCPT_E_PARSE:
 	case RCPT_E_TOO_LARGE:
+		return RCPT_PROVIDER_E_TOO_LARGE;
+	case RCPT_E_PARSE:
 		return RCPT_PROVIDER_E_INVAL;
 	default:
 		return RCPT_PROVIDER_E_INTERNAL;
@@ -343,6 +357,13 @@ hex_val(char c)
 	return -1;
 }
 
+/* A label generate() used before the kid was known. */
+static int
+is_temp(const char *label)
+{
+	return strncmp(label, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0;
+}
+
 /* Reads the label back out of a handle this provider made. */
 static int
 parse_handle(const struct p11 *p, const char *handle,
@@ -378,6 +399,9 @@ parse_handle(const struct p11 *p, const char *handle,
 		    "handle: object: must be a 1-%d byte label followed by "
 		    "\"" HANDLE_TAIL "\"",
 		    RCPT_HSM_LABEL_MAX);
+	if (is_temp(label))
+		return say(m, RCPT_PROVIDER_E_NOT_FOUND,
+		    "handle: object: a key that was never finished");
 	return RCPT_PROVIDER_OK;
 }
 
@@ -389,7 +413,7 @@ p11_list(void *ctx, struct rcpt_provider_key **keys_out, size_t *n_out,
 	struct rcpt_hsm_key *hk = NULL;
 	struct rcpt_provider_key *keys = NULL;
 	struct rcpt_diag d;
-	size_t n = 0, i;
+	size_t n = 0, i, k = 0;
 	int r = RCPT_PROVIDER_E_INTERNAL;
 
 	*keys_out = NULL;
@@ -403,58 +427,82 @@ p11_list(void *ctx, struct rcpt_provider_key **keys_out, size_t *n_out,
 	}
 	for (i = 0; i < n; i++) {
 		hk[i].label[RCPT_HSM_LABEL_MAX] = '\0';
-		memcpy(keys[i].pub, hk[i].pub, sizeof(keys[i].pub));
-		if ((keys[i].handle = make_handle(p, hk[i].label)) == NULL) {
+		if (is_temp(hk[i].label))
+			continue; /* orphan of an interrupted generate */
+		memcpy(keys[k].pub, hk[i].pub, sizeof(keys[k].pub));
+		if ((keys[k].handle = make_handle(p, hk[i].label)) == NULL) {
 			r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 			goto out;
 		}
+		k++;
 	}
 	*keys_out = keys;
-	*n_out = n;
+	*n_out = k;
 	keys = NULL;
 	r = RCPT_PROVIDER_OK;
 out:
-	for (i = 0; keys != NULL && i < n; i++)
+	for (i = 0; keys != NULL && i < k; i++)
 		free(keys[i].handle);
 	free(keys);
 	free(hk);
 	return r;
 }
 
+/* "receiptd-new-" and 16 random hex digits into @p out. */
 static int
-label_is_valid(const char *s)
+temp_label(char out[RCPT_HSM_LABEL_MAX + 1], struct rcpt_provider_msg *m)
 {
-	size_t i;
+	static const char hex[] = "0123456789abcdef";
+	uint8_t b[TEMP_RANDOM];
+	size_t i, n = strlen(TEMP_PREFIX);
 
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= RCPT_HSM_LABEL_MAX ||
-		    !(is_unreserved((unsigned char)s[i]) && s[i] != '.' &&
-		        s[i] != '~'))
-			return 0;
-	return i > 0;
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return say(
+		    m, RCPT_PROVIDER_E_INTERNAL, "generate: getrandom failed");
+	memcpy(out, TEMP_PREFIX, n);
+	for (i = 0; i < sizeof(b); i++) {
+		out[n++] = hex[b[i] >> 4];
+		out[n++] = hex[b[i] & 15];
+	}
+	out[n] = '\0';
+	return RCPT_PROVIDER_OK;
 }
 
+/*
+ * Makes the pair under a temporary label, then names both halves by the
+ * kid.  If the rename fails the pair stays under the temporary label,
+ * where nothing uses it.
+ */
 static int
 p11_generate(void *ctx, const char *label, char **handle_out,
     uint8_t pub_out[32], struct rcpt_provider_msg *m)
 {
 	struct p11 *p = ctx;
 	uint8_t pub[RCPT_HSM_PUB_LEN];
+	char tmp[RCPT_HSM_LABEL_MAX + 1], kid[RCPT_KID_LEN + 1];
 	struct rcpt_diag d;
 	char *h;
 	int r;
 
+	(void)label; /* a token key is named by its kid */
 	*handle_out = NULL;
-	if (label == NULL || !label_is_valid(label))
-		return say(m, RCPT_PROVIDER_E_INVAL,
-		    "label: must match ^[A-Za-z0-9_-]{1,%d}$",
-		    RCPT_HSM_LABEL_MAX);
+	if ((r = temp_label(tmp, m)) != RCPT_PROVIDER_OK)
+		return r;
 	rcpt_diag_clear(&d);
-	if ((r = rcpt_hsm_generate(p->h, label, pub, &d)) != RCPT_OK)
+	if ((r = rcpt_hsm_generate(p->h, tmp, pub, &d)) != RCPT_OK)
 		return from_diag(m, r, &d);
-	if ((h = make_handle(p, label)) == NULL)
+	if ((r = rcpt_jwk_kid(pub, kid)) != RCPT_OK)
+		return say(m, prov_code(r),
+		    "generate: cannot compute the kid of the new key");
+	rcpt_diag_clear(&d);
+	if ((r = rcpt_hsm_relabel(p->h, tmp, kid, &d)) != RCPT_OK)
+		return say(m, prov_code(r),
+		    "generate: key made but not named by its kid, left "
+		    "unused: %s",
+		    rcpt_diag_msg(&d, r));
+	if ((h = make_handle(p, kid)) == NULL)
 		return say(m, RCPT_PROVIDER_E_NOMEM,
-		    "out of memory after generating key %s", label);
+		    "out of memory after generating key %s", kid);
 	memcpy(pub_out, pub, sizeof(pub));
 	*handle_out = h;
 	return RCPT_PROVIDER_OK;
@@ -508,6 +556,35 @@ p11_health(void *ctx, struct rcpt_provider_msg *m)
 	return RCPT_PROVIDER_OK;
 }
 
+static int
+p11_data_read(void *ctx, const char *name, uint8_t *buf, size_t cap,
+    size_t *len_out, struct rcpt_provider_msg *m)
+{
+	struct p11 *p = ctx;
+	struct rcpt_diag d;
+	int r;
+
+	rcpt_diag_clear(&d);
+	if ((r = rcpt_hsm_data_read(p->h, name, buf, cap, len_out, &d)) !=
+	    RCPT_OK)
+		return from_diag(m, r, &d);
+	return RCPT_PROVIDER_OK;
+}
+
+static int
+p11_data_write(void *ctx, const char *name, const uint8_t *buf, size_t len,
+    struct rcpt_provider_msg *m)
+{
+	struct p11 *p = ctx;
+	struct rcpt_diag d;
+	int r;
+
+	rcpt_diag_clear(&d);
+	if ((r = rcpt_hsm_data_write(p->h, name, buf, len, &d)) != RCPT_OK)
+		return from_diag(m, r, &d);
+	return RCPT_PROVIDER_OK;
+}
+
 static void
 p11_free(void *ctx, void *ptr)
 {
@@ -528,6 +605,8 @@ static const struct rcpt_provider p11_table = {
     .sign = p11_sign,
     .health = p11_health,
     .free = p11_free,
+    .data_read = p11_data_read,
+    .data_write = p11_data_write,
 };
 
 const struct rcpt_provider *

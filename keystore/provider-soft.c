@@ -6,6 +6,12 @@
  * A key's handle is its file path.  Every key is opened at open() and
  * kept in locked memory until close(), so signing touches no file.
  *
+ * Data objects (the anchor) are files <name>.anchor in the key
+ * directory, or beside the single key file, replaced atomically: a
+ * temporary dot file is written and fsynced, renamed over the old one,
+ * and the directory fsynced.  A crash leaves the old or the new file and
+ * at worst a stray dot file, which nothing reads.
+ *
  * It is compiled into libkeystore rather than built as a plugin, so that
  * a development setup needs nothing installed; the keystore refuses it
  * when production = true.  It does not delete, rename or import keys.
@@ -17,6 +23,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +34,10 @@
 #include "src/mem.h"
 #include "src/softkey.h"
 
-#define SUFFIX     ".key"
-#define SUFFIX_LEN (sizeof(SUFFIX) - 1)
-#define TRIES      8 /* temporary names tried before generate gives up */
+#define SUFFIX      ".key"
+#define SUFFIX_LEN  (sizeof(SUFFIX) - 1)
+#define TRIES       8 /* temporary names tried before generate gives up */
+#define DATA_SUFFIX ".anchor"
 
 struct soft_key {
 	char *path;             /* owned; the handle */
@@ -38,6 +46,7 @@ struct soft_key {
 
 struct soft {
 	char *dir;            /* owned; NULL when config names one file */
+	char *data_dir;       /* owned; dir, or the key file's directory */
 	pthread_mutex_t lock; /* guards keys, n, cap and counter */
 	struct soft_key *keys;
 	size_t n, cap;
@@ -199,8 +208,29 @@ soft_close(void *ctx)
 	}
 	free(s->keys);
 	free(s->dir);
+	free(s->data_dir);
 	(void)pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+/* @p path itself when it is a directory, else the directory holding it. */
+static char *
+parent_dir(const char *path, int is_dir)
+{
+	const char *slash = strrchr(path, '/');
+	char *d;
+
+	if (is_dir)
+		return rcpt_strdup(path);
+	if (slash == NULL)
+		return rcpt_strdup(".");
+	if (slash == path)
+		return rcpt_strdup("/");
+	if ((d = rcpt_malloc((size_t)(slash - path) + 1)) != NULL) {
+		memcpy(d, path, (size_t)(slash - path));
+		d[slash - path] = '\0';
+	}
+	return d;
 }
 
 static int
@@ -253,6 +283,10 @@ soft_open(const char *config, void **ctx_out, struct rcpt_provider_msg *m)
 	} else {
 		r = say(m, RCPT_PROVIDER_E_CONFIG,
 		    "config: not a directory or a regular file");
+		goto out;
+	}
+	if ((s->data_dir = parent_dir(config, S_ISDIR(st.st_mode))) == NULL) {
+		r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 		goto out;
 	}
 	*ctx_out = s;
@@ -468,6 +502,139 @@ soft_health(void *ctx, struct rcpt_provider_msg *m)
 	return RCPT_PROVIDER_OK;
 }
 
+/* Reads all of @p fd, which holds @p n bytes, into @p buf. */
+static int
+read_all(int fd, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t k;
+	uint8_t extra;
+
+	while (got < n) {
+		if ((k = read(fd, buf + got, n - got)) < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	/* The file was replaced, never changed in place: nothing follows. */
+	return read(fd, &extra, 1) == 0 ? 0 : -1;
+}
+
+static int
+soft_data_read(void *ctx, const char *name, uint8_t *buf, size_t cap,
+    size_t *len_out, struct rcpt_provider_msg *m)
+{
+	struct soft *s = ctx;
+	struct stat st;
+	char *path;
+	int fd, r = RCPT_PROVIDER_E_INTERNAL;
+
+	*len_out = 0;
+	if ((path = join(s->data_dir, name, DATA_SUFFIX)) == NULL)
+		return say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	free(path);
+	if (fd < 0)
+		return say(m,
+		    errno == ENOENT ? RCPT_PROVIDER_E_NOT_FOUND
+		                    : RCPT_PROVIDER_E_IO,
+		    "data %s: cannot open: %s", name, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = say(
+		    m, RCPT_PROVIDER_E_IO, "data %s: not a regular file", name);
+	} else if ((uintmax_t)st.st_size > cap) {
+		*len_out = (size_t)st.st_size;
+		r = say(m, RCPT_PROVIDER_E_TOO_LARGE,
+		    "data %s: value of %jd bytes exceeds the buffer", name,
+		    (intmax_t)st.st_size);
+	} else if (read_all(fd, buf, (size_t)st.st_size) != 0) {
+		r = say(m, RCPT_PROVIDER_E_IO, "data %s: short read", name);
+	} else {
+		*len_out = (size_t)st.st_size;
+		r = RCPT_PROVIDER_OK;
+	}
+	(void)close(fd);
+	return r;
+}
+
+/* Writes @p len bytes to the new file @p path (0600) and fsyncs it. */
+static int
+write_new(const char *path, const uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t k;
+	int fd, e;
+
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	while (done < len) {
+		if ((k = write(fd, buf + done, len - done)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		done += (size_t)k;
+	}
+	if (done == len && fsync(fd) == 0)
+		return close(fd);
+	e = errno;
+	(void)close(fd);
+	errno = e != 0 ? e : EIO;
+	return -1;
+}
+
+static int
+soft_data_write(void *ctx, const char *name, const uint8_t *buf, size_t len,
+    struct rcpt_provider_msg *m)
+{
+	struct soft *s = ctx;
+	char tmpname[128], *tmp = NULL, *path = NULL;
+	unsigned c;
+	int r = RCPT_PROVIDER_E_INTERNAL;
+
+	if (len > RCPT_KS_DATA_MAX)
+		return say(m, RCPT_PROVIDER_E_TOO_LARGE,
+		    "data %s: value longer than %d bytes", name,
+		    RCPT_KS_DATA_MAX);
+	(void)pthread_mutex_lock(&s->lock);
+	c = s->counter++;
+	(void)pthread_mutex_unlock(&s->lock);
+	/* A dot name, so a directory scan for keys never sees it. */
+	(void)snprintf(
+	    tmpname, sizeof(tmpname), ".%s-%ld-%u", name, (long)getpid(), c);
+	if ((tmp = join(s->data_dir, tmpname, ".tmp")) == NULL ||
+	    (path = join(s->data_dir, name, DATA_SUFFIX)) == NULL) {
+		r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (write_new(tmp, buf, len) != 0) {
+		r = say(m, RCPT_PROVIDER_E_IO, "data %s: cannot write: %s",
+		    name, strerror(errno));
+		(void)unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) != 0) {
+		r = say(m, RCPT_PROVIDER_E_IO, "data %s: cannot rename: %s",
+		    name, strerror(errno));
+		(void)unlink(tmp);
+		goto out;
+	}
+	if (sync_dir(s->data_dir) != 0) {
+		r = say(m, RCPT_PROVIDER_E_IO,
+		    "data %s: cannot sync the directory: %s", name,
+		    strerror(errno));
+		goto out;
+	}
+	r = RCPT_PROVIDER_OK;
+out:
+	free(path);
+	free(tmp);
+	return r;
+}
+
 static void
 soft_free(void *ctx, void *p)
 {
@@ -488,6 +655,8 @@ static const struct rcpt_provider soft_table = {
     .sign = soft_sign,
     .health = soft_health,
     .free = soft_free,
+    .data_read = soft_data_read,
+    .data_write = soft_data_write,
 };
 
 const struct rcpt_provider *

@@ -36,6 +36,7 @@
 #define RCPT_PROVIDER_E_INTERNAL    -1
 #define RCPT_PROVIDER_E_NOMEM       -2
 #define RCPT_PROVIDER_E_INVAL       -3
+#define RCPT_PROVIDER_E_TOO_LARGE   -5 /* a value exceeds a buffer or cap */
 #define RCPT_PROVIDER_E_NOT_FOUND   -6
 #define RCPT_PROVIDER_E_DENIED      -7
 #define RCPT_PROVIDER_E_UNAVAILABLE -8 /* token or service unusable */
@@ -81,11 +82,11 @@ struct rcpt_provider {
 	int (*list_keys)(void *ctx, struct rcpt_provider_key **keys_out,
 	    size_t *n_out, struct rcpt_provider_msg *msg);
 	/**
-	 * Generates a key pair named after @p label ([A-Za-z0-9_-], 1-64
-	 * characters; receiptd passes a kid-like identifier).  A provider
-	 * whose keys are named otherwise may ignore it (the software
-	 * provider names each file by its kid).  *handle_out is freed with
-	 * free() of the table; RCPT_PROVIDER_E_EXISTS if the name is taken.
+	 * Generates a key pair.  @p label ([A-Za-z0-9_-], 1-64 characters)
+	 * is a suggestion; the providers of receiptd ignore it and name each
+	 * key by its kid (a file <kid>.key; a PKCS#11 pair with CKA_LABEL
+	 * and CKA_ID the kid).  *handle_out is freed with free() of the
+	 * table; RCPT_PROVIDER_E_EXISTS if the name is taken.
 	 */
 	int (*generate)(void *ctx, const char *label, char **handle_out,
 	    uint8_t pub_out[32], struct rcpt_provider_msg *msg);
@@ -100,6 +101,25 @@ struct rcpt_provider {
 	/** Frees memory this provider returned (handles, key arrays); NULL ok.
 	 */
 	void (*free)(void *ctx, void *p);
+
+	/*
+	 * Small named data objects kept in the token (for PKCS#11, private
+	 * CKO_DATA objects): the anti-rollback anchor of SPEC 5.  A write
+	 * replaces the value so that a crash leaves the old or the new one
+	 * readable, never neither.  Names are 1-64 bytes of [A-Za-z0-9._:-].
+	 */
+	/**
+	 * Copies the value of @p name into @p buf; NOT_FOUND when absent,
+	 * TOO_LARGE (with *len_out the size needed) when over @p cap.
+	 */
+	int (*data_read)(void *ctx, const char *name, uint8_t *buf, size_t cap,
+	    size_t *len_out, struct rcpt_provider_msg *msg);
+	/**
+	 * Creates or replaces the value of @p name; TOO_LARGE when the
+	 * provider cannot hold @p len bytes.
+	 */
+	int (*data_write)(void *ctx, const char *name, const uint8_t *buf,
+	    size_t len, struct rcpt_provider_msg *msg);
 };
 
 /** The type of the entry symbol. */

@@ -3,8 +3,8 @@
  * `receiptctl keygen --software PATH`: creates a development software key
  * (src/softkey.h) and prints its kid and public JWK.  It refuses to
  * overwrite an existing file and warns loudly that such keys are for
- * development and tests only.  It never prints or logs seed bytes, and it
- * does not create token keys: those are made with the token's own tools.
+ * development and tests only.  It never prints or logs seed bytes.  Token
+ * keys (`keygen --pkcs11 CONFIG`) are made in cli-token.c.
  */
 #include "config.h"
 
@@ -83,9 +83,8 @@ cmd_keygen(int argc, char *argv[])
 	if (optind != argc)
 		return rcpt_cli_usage_error(argv[0], "takes no operands");
 	if (path == NULL)
-		return rcpt_cli_usage_error(argv[0],
-		    "--software PATH is required (token keys are made with "
-		    "the token's own tools)");
+		return rcpt_cli_usage_error(
+		    argv[0], "needs --software PATH or --pkcs11 CONFIG");
 
 	warn_development(argv[0]);
 	if ((r = rcpt_softkey_generate(path, &diag)) != RCPT_OK) {

@@ -24,6 +24,26 @@
 #include "err.h"
 #include "mem.h"
 
+#ifndef PROVIDERS_DIR
+#define PROVIDERS_DIR "/usr/local/lib/receiptd/providers"
+#endif
+
+/*
+ * keygen makes software keys (cli-keygen.c) or token keys
+ * (cli-token.c); the option naming the kind decides which parses.
+ */
+static int
+keygen(int argc, char *argv[])
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--pkcs11") == 0 ||
+		    strncmp(argv[i], "--pkcs11=", 9) == 0 ||
+		    strcmp(argv[i], "--providers-dir") == 0 ||
+		    strncmp(argv[i], "--providers-dir=", 16) == 0)
+			return cmd_keygen_pkcs11(argc, argv);
+	return cmd_keygen(argc, argv);
+}
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char *argv[]);
@@ -59,9 +79,25 @@ static const struct command commands[] = {
         "verify an inclusion or consistency proof (SPEC 5)",
         "--keys JWKS PROOF.json",
         "  --keys JWKS       keys that may sign the proof's checkpoints\n"},
-    {"keygen", cmd_keygen, "create a software signing key (development only)",
-        "--software PATH",
-        "  --software PATH   new key file (mode 0600); never overwritten\n"},
+    {"keygen", keygen, "create a signing key",
+        "--software PATH\n| --pkcs11 CONFIG [--providers-dir DIR]",
+        "  --software PATH   development only: new key file (mode 0600);\n"
+        "                    never overwritten\n"
+        "  --pkcs11 CONFIG   make the key on a PKCS#11 token; CONFIG is the\n"
+        "                    pkcs11 provider's config string\n"
+        "  --providers-dir DIR\n"
+        "                    where provider-pkcs11.so is (default:\n"
+        "                    " PROVIDERS_DIR ")\n"},
+    {"token-init", cmd_token_init,
+        "create a SoftHSM2 token (development only)",
+        "--softhsm DIR [--label LABEL] [--module MODULE]",
+        "  --softhsm DIR     new or empty directory for the token, its\n"
+        "                    softhsm2.conf and its 0600 PIN files\n"
+        "  --label LABEL     token label, 1 to 32 bytes (default: "
+        "receiptd)\n"
+        "  --module MODULE   SoftHSM2 module: p11-kit name or absolute "
+        "path\n"
+        "                    (default: softhsm2)\n"},
     {"dev-chain", cmd_dev_chain,
         "write a signed chain from events (development only)",
         "--software KEY --chain NAME --origin ORIGIN\n"

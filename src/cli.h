@@ -3,8 +3,8 @@
  * receiptctl, the operators' and auditors' command line: the subcommand
  * table shared by cli.c and the cli-<cmd>.c files, and the small helpers
  * they have in common (usage lines, error lines, exit codes, reading
- * files with a size cap).  This version has the offline subcommands only;
- * it never talks to the daemon.
+ * files with a size cap).  This version has the offline subcommands and
+ * the token set-up ones only; it never talks to the daemon.
  *
  * Exit statuses follow SPEC 8: 0 clean or success, 1 broken or refused
  * input, 2 usage or I/O error.  Every message a command prints to stderr
@@ -41,6 +41,10 @@ int cmd_verify_bundle(int argc, char *argv[]);
 int cmd_verify_proof(int argc, char *argv[]);
 /** `keygen --software`: a development key (cli-keygen.c). */
 int cmd_keygen(int argc, char *argv[]);
+/** `keygen --pkcs11`: a key on a PKCS#11 token (cli-token.c). */
+int cmd_keygen_pkcs11(int argc, char *argv[]);
+/** `token-init --softhsm`: a development SoftHSM2 token (cli-token.c). */
+int cmd_token_init(int argc, char *argv[]);
 /** `dev-chain`: a signed chain from events, development only (cli-dev.c). */
 int cmd_dev_chain(int argc, char *argv[]);
 /** `dev-bundle`: a bundle from a dev-chain directory (cli-dev.c). */

@@ -24,8 +24,9 @@ src_libreceipt_la_SOURCES = \
 	src/bundle-verify.c \
 	src/bundle.c src/bundle.h
 src_libreceipt_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) \
-	$(ARCHIVE_CFLAGS)
-src_libreceipt_la_LIBADD = $(CRYPTO_LIBS) $(JSONC_LIBS) $(ARCHIVE_LIBS)
+	$(ARCHIVE_CFLAGS) $(LMDB_CFLAGS)
+src_libreceipt_la_LIBADD = $(CRYPTO_LIBS) $(JSONC_LIBS) $(ARCHIVE_LIBS) \
+	$(LMDB_LIBS)
 
 bin_PROGRAMS += src/receiptctl
 src_receiptctl_SOURCES = \
@@ -33,6 +34,10 @@ src_receiptctl_SOURCES = \
 	src/cli-canon.c \
 	src/cli-verify.c \
 	src/cli-keygen.c \
-	src/cli-dev.c
-src_receiptctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-src_receiptctl_LDADD = src/libreceipt.la
+	src/cli-dev.c \
+	src/cli-token.c
+src_receiptctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	-DPROVIDERS_DIR=\"$(providersdir)\"
+src_receiptctl_LDADD = keystore/libkeystore.la hsm/libhsm.la \
+	src/libreceipt.la $(P11KIT_LIBS) -ldl
+

@@ -117,7 +117,7 @@ tests_test_verify_LDADD = $(TEST_LIBS)
 tests_test_bundle_LDADD = $(TEST_LIBS)
 tests_test_cli_LDADD = $(TEST_LIBS)
 
-EXTRA_DIST += tests/vectors tests/lsan.supp
+EXTRA_DIST += tests/vectors tests/lsan.supp tests/valgrind.supp
 
 # Differential JCS check against an independent implementation in node
 # (skipped, and reported as SKIP, where node is missing).
@@ -153,7 +153,7 @@ EXTRA_DIST += tests/fuzz/fuzz-jcs.c
 # Valgrind rerun of the whole suite (STYLE 10).
 memcheck: $(check_PROGRAMS)
 	$(MAKE) $(AM_MAKEFLAGS) check \
-	    LOG_COMPILER="$(LIBTOOL) --mode=execute valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet"
+	    LOG_COMPILER="$(LIBTOOL) --mode=execute valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet --suppressions=$(abs_top_srcdir)/tests/valgrind.supp"
 .PHONY: memcheck fuzz-run
 
 # test-cli runs the built receiptctl.

@@ -89,6 +89,31 @@ bad_free(void *ctx, void *p)
 	(void)p;
 }
 
+static int
+bad_data_read(void *ctx, const char *name, uint8_t *buf, size_t cap,
+    size_t *len_out, struct rcpt_provider_msg *msg)
+{
+	(void)ctx;
+	(void)name;
+	(void)buf;
+	(void)cap;
+	(void)msg;
+	*len_out = 0;
+	return RCPT_PROVIDER_E_INTERNAL;
+}
+
+static int
+bad_data_write(void *ctx, const char *name, const uint8_t *buf, size_t len,
+    struct rcpt_provider_msg *msg)
+{
+	(void)ctx;
+	(void)name;
+	(void)buf;
+	(void)len;
+	(void)msg;
+	return RCPT_PROVIDER_E_INTERNAL;
+}
+
 static const struct rcpt_provider badabi_table = {
     .abi_major = RCPT_PROVIDER_ABI_MAJOR + 1,
     .abi_minor = 0,
@@ -102,6 +127,8 @@ static const struct rcpt_provider badabi_table = {
     .sign = bad_sign,
     .health = bad_health,
     .free = bad_free,
+    .data_read = bad_data_read,
+    .data_write = bad_data_write,
 };
 
 const struct rcpt_provider *

@@ -330,6 +330,96 @@ test_key_protected(void)
 	rcpt_hsm_close(h);
 }
 
+/* CKA_LABEL and CKA_ID of both halves of @p label equal @p label. */
+static void
+check_named(struct rcpt_hsm *h, const char *label)
+{
+	static const CK_OBJECT_CLASS cls[] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE o;
+	CK_BYTE buf[RCPT_HSM_LABEL_MAX + 1];
+	CK_ULONG len, n = strlen(label);
+	CK_RV rv;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(rcpt_hsm_session_take(h, &s, NULL), RCPT_OK);
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL_FATAL(
+		    rcpt_hsm_find(h, s, cls[i], label, &o, &rv, NULL), RCPT_OK);
+		len = sizeof(buf);
+		CU_ASSERT_EQUAL(
+		    get_attr(h, s, o, CKA_LABEL, buf, &len), CKR_OK);
+		CU_ASSERT(len == n && memcmp(buf, label, n) == 0);
+		len = sizeof(buf);
+		CU_ASSERT_EQUAL(get_attr(h, s, o, CKA_ID, buf, &len), CKR_OK);
+		CU_ASSERT(len == n && memcmp(buf, label, n) == 0);
+	}
+	rcpt_hsm_session_put(h, s, CKR_OK);
+}
+
+static void
+test_relabel(void)
+{
+	static const uint8_t msg[] = "m";
+	struct rcpt_hsm_config c = config();
+	uint8_t pub[RCPT_HSM_PUB_LEN], pub2[RCPT_HSM_PUB_LEN];
+	uint8_t sig[RCPT_HSM_SIG_LEN];
+	char longer[RCPT_HSM_LABEL_MAX + 2];
+	struct rcpt_hsm *h = open_ok(&c);
+	struct rcpt_diag d;
+
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_hsm_generate(h, "k-rel-tmp", pub, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_hsm_generate(h, "k-rel-taken", pub2, NULL), RCPT_OK);
+	/* Signing caches the handle under the old label. */
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_sign(h, "k-rel-tmp", msg, 1, sig, NULL), RCPT_OK);
+
+	/* The new name is taken: nothing changes. */
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_relabel(h, "k-rel-tmp", "k-rel-taken", &d), RCPT_E_EXISTS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "label"));
+	check_named(h, "k-rel-tmp");
+
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_relabel(h, "k-rel-tmp", "k-rel-final", NULL), RCPT_OK);
+	check_named(h, "k-rel-final");
+	sign_verify(h, "k-rel-final", pub);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_public_key(h, "k-rel-final", pub2, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(memcmp(pub, pub2, sizeof(pub)), 0);
+	/* The old label is gone, cached handle and all. */
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_sign(h, "k-rel-tmp", msg, 1, sig, &d), RCPT_E_NOT_FOUND);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "label"));
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_public_key(h, "k-rel-tmp", pub2, NULL), RCPT_E_NOT_FOUND);
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_relabel(h, "k-rel-tmp", "k-rel-x", &d), RCPT_E_NOT_FOUND);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "label"));
+
+	/* Argument rules. */
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_relabel(h, "k-rel-final", "", &d), RCPT_E_INVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "label"));
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_relabel(h, "k-rel-final", longer, NULL), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_relabel(h, NULL, "k-rel-x", NULL), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(rcpt_hsm_relabel(NULL, "k-rel-final", "k-rel-x", NULL),
+	    RCPT_E_INVAL);
+	check_named(h, "k-rel-final");
+	rcpt_hsm_close(h);
+}
+
 /* Reads CKA_EC_PARAMS of the public key @p label; returns its length. */
 static CK_ULONG
 ec_params(struct rcpt_hsm *h, const char *label, CK_BYTE *buf, CK_ULONG cap)
@@ -1180,6 +1270,7 @@ static CU_TestInfo keys_tests[] = {
     {"CKA_EC_PARAMS curve name, then OID", test_ec_params_fallback},
     {"concurrent signing, 4 threads on 2 sessions", test_concurrent_signing},
     {"list key pairs", test_list},
+    {"relabel sets CKA_LABEL and CKA_ID", test_relabel},
     {"allocation failures", test_out_of_memory},
     CU_TEST_INFO_NULL,
 };

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "checkpoint.h"
 #include "ed25519.h"
+#include "hsm/hsm-int.h"
 #include "keystore/keystore.h"
 #include "mem.h"
 #include "receipt.h"
@@ -194,6 +196,8 @@ test_null_op_refused(void)
 	    {"sign", offsetof(struct rcpt_provider, sign)},
 	    {"health", offsetof(struct rcpt_provider, health)},
 	    {"free", offsetof(struct rcpt_provider, free)},
+	    {"data_read", offsetof(struct rcpt_provider, data_read)},
+	    {"data_write", offsetof(struct rcpt_provider, data_write)},
 	};
 	struct rcpt_ks_provider *p = NULL;
 	struct rcpt_provider t;
@@ -651,6 +655,153 @@ test_provider_replies(void)
 	free(dir);
 }
 
+/* Data objects, shared by the software and PKCS#11 tests */
+
+static void
+check_data(struct rcpt_ks_provider *p)
+{
+	char long65[66];
+	const char *const bad[] = {
+	    "", "a/b", "a~b", "a b", "..\x01", "n\xc3\xa9", long65};
+	uint8_t big[RCPT_KS_DATA_MAX + 1], buf[RCPT_KS_DATA_MAX];
+	struct rcpt_diag d;
+	size_t len = 99, i;
+
+	memset(long65, 'x', 65);
+	long65[65] = '\0';
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "anchor", buf, sizeof(buf), &len, &d),
+	    RCPT_E_NOT_FOUND);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT(contains(&d, "data_read"));
+
+	/* Write, read, overwrite, read. */
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_write(p, "anchor", (const uint8_t *)"first", 5, NULL),
+	    RCPT_OK);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "anchor", buf, sizeof(buf), &len, NULL),
+	    RCPT_OK);
+	CU_ASSERT(len == 5 && memcmp(buf, "first", 5) == 0);
+	CU_ASSERT_EQUAL(rcpt_ks_data_write(p, "anchor",
+	                    (const uint8_t *)"the second", 10, NULL),
+	    RCPT_OK);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "anchor", buf, sizeof(buf), &len, NULL),
+	    RCPT_OK);
+	CU_ASSERT(len == 10 && memcmp(buf, "the second", 10) == 0);
+
+	/* Too small a buffer says how much is needed. */
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "anchor", buf, 3, &len, &d), RCPT_E_TOO_LARGE);
+	CU_ASSERT_EQUAL(len, 10);
+	CU_ASSERT(contains(&d, "data_read"));
+
+	/* The limit is accepted, one byte more is refused. */
+	memset(big, 0x5a, sizeof(big));
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_ks_data_write(p, "anchor", big, sizeof(big), &d),
+	    RCPT_E_TOO_LARGE);
+	CU_ASSERT(contains(&d, "data: value longer than"));
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_write(p, "anchor", big, RCPT_KS_DATA_MAX, NULL),
+	    RCPT_OK);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "anchor", buf, sizeof(buf), &len, NULL),
+	    RCPT_OK);
+	CU_ASSERT(
+	    len == RCPT_KS_DATA_MAX && memcmp(buf, big, RCPT_KS_DATA_MAX) == 0);
+
+	/* Empty values, and every allowed character in a name. */
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_write(p, "Az09._:-", NULL, 0, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "Az09._:-", NULL, 0, &len, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(len, 0);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rcpt_diag_clear(&d);
+		CU_ASSERT_EQUAL(
+		    rcpt_ks_data_write(p, bad[i], buf, 1, &d), RCPT_E_INVAL);
+		CU_ASSERT(contains(&d, "name: must be 1 to 64 bytes"));
+		rcpt_diag_clear(&d);
+		CU_ASSERT_EQUAL(
+		    rcpt_ks_data_read(p, bad[i], buf, sizeof(buf), &len, &d),
+		    RCPT_E_INVAL);
+		CU_ASSERT(contains(&d, "name: must be"));
+	}
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_write(p, NULL, buf, 1, NULL), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_write(p, "anchor", NULL, 1, NULL), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "anchor", NULL, 1, &len, NULL), RCPT_E_INVAL);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "anchor", buf, 1, NULL, NULL), RCPT_E_INVAL);
+	/* A 64-byte name is fine. */
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_write(p, long65 + 1, buf, 1, NULL), RCPT_OK);
+}
+
+/* Only <name>.anchor, mode 0600, is left in @p dir: no temporary file. */
+static void
+check_data_files(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	DIR *dp;
+	struct dirent *e;
+	int strays = 0;
+
+	(void)snprintf(path, sizeof(path), "%s/anchor.anchor", dir);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	CU_ASSERT_EQUAL(st.st_size, RCPT_KS_DATA_MAX);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dp = opendir(dir));
+	while ((e = readdir(dp)) != NULL)
+		if (e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0)
+			strays++;
+	(void)closedir(dp);
+	CU_ASSERT_EQUAL(strays, 0);
+}
+
+static void
+test_soft_data(void)
+{
+	struct logbook book = {0};
+	struct rcpt_ks_provider *p;
+	struct rcpt_ks_key *keys = NULL;
+	uint8_t buf[16];
+	char *dir = subdir("data"), file[4096];
+	size_t len = 0, n = 9;
+
+	p = open_soft(dir, &book);
+	check_data(p);
+	/* Anchor files are not key files. */
+	CU_ASSERT_EQUAL(rcpt_ks_list(p, &keys, &n, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	rcpt_ks_close(p);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "anchor", buf, sizeof(buf), &len, NULL),
+	    RCPT_E_INVAL);
+	rcpt_ks_unload(p);
+	check_data_files(dir);
+	free(dir);
+
+	/* With a single key file the values sit beside it. */
+	dir = subdir("data-single");
+	(void)snprintf(file, sizeof(file), "%s/dev.key", dir);
+	CU_ASSERT_FATAL(rcpt_softkey_generate(file, NULL) == RCPT_OK);
+	p = open_soft(file, &book);
+	check_data(p);
+	rcpt_ks_unload(p);
+	check_data_files(dir);
+	free(dir);
+}
+
 /* Signer adapter, shared by the software and PKCS#11 tests */
 
 static void
@@ -779,6 +930,59 @@ load_pkcs11(void)
 	return p;
 }
 
+/* A libhsm handle on the test token, to look behind the provider. */
+static struct rcpt_hsm *
+open_token(void)
+{
+	struct rcpt_hsm_config c = {
+	    .module = rcpt_test_softhsm_module(),
+	    .token_uri = tok.uri,
+	    .pin_file = tok.user_pin_file,
+	    .pin_owner = geteuid(),
+	    .sessions = 1,
+	};
+	struct rcpt_hsm *h = NULL;
+
+	CU_ASSERT_EQUAL(rcpt_hsm_open(&c, &h, NULL), RCPT_OK);
+	return h;
+}
+
+/* Both halves of each pair carry the kid as CKA_LABEL and CKA_ID. */
+static void
+check_token_names(const char *kid1, const char *kid2)
+{
+	static const CK_OBJECT_CLASS cls[] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
+	const char *kids[] = {kid1, kid2};
+	CK_ATTRIBUTE_TYPE types[] = {CKA_LABEL, CKA_ID};
+	struct rcpt_hsm *h = open_token();
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE o;
+	CK_BYTE buf[128];
+	CK_RV rv;
+	size_t i, j, k;
+
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT_EQUAL_FATAL(rcpt_hsm_session_take(h, &s, NULL), RCPT_OK);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			CU_ASSERT_EQUAL_FATAL(
+			    rcpt_hsm_find(h, s, cls[j], kids[i], &o, &rv, NULL),
+			    RCPT_OK);
+			for (k = 0; k < 2; k++) {
+				CK_ATTRIBUTE a = {types[k], buf, sizeof(buf)};
+
+				CU_ASSERT_EQUAL(
+				    h->fn->C_GetAttributeValue(s, o, &a, 1),
+				    CKR_OK);
+				CU_ASSERT(
+				    a.ulValueLen == RCPT_KID_LEN &&
+				    memcmp(buf, kids[i], RCPT_KID_LEN) == 0);
+			}
+		}
+	rcpt_hsm_session_put(h, s, CKR_OK);
+	rcpt_hsm_close(h);
+}
+
 static void
 test_p11_generate_list_sign(void)
 {
@@ -801,14 +1005,15 @@ test_p11_generate_list_sign(void)
 	rcpt_diag_clear(&d);
 	CU_ASSERT_EQUAL_FATAL(
 	    rcpt_ks_generate(p, "k1", &h, pub, kid, &d), RCPT_OK);
+	/* The key is named by its kid, whatever label was suggested. */
 	(void)snprintf(
-	    want, sizeof(want), "%s;object=k1;type=private", tok.uri);
+	    want, sizeof(want), "%s;object=%s;type=private", tok.uri, kid);
 	CU_ASSERT_STRING_EQUAL(h, want);
-	rcpt_diag_clear(&d);
-	CU_ASSERT_EQUAL(
-	    rcpt_ks_generate(p, "k1", &h2, pub2, kid2, &d), RCPT_E_EXISTS);
-	CU_ASSERT_PTR_NULL(h2);
-	CU_ASSERT(contains(&d, "provider pkcs11: generate: "));
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_ks_generate(p, "k1", &h2, pub2, kid2, &d), RCPT_OK);
+	CU_ASSERT_STRING_NOT_EQUAL(kid, kid2);
+	free(h2);
+	h2 = NULL;
 
 	CU_ASSERT_EQUAL_FATAL(rcpt_ks_list(p, &keys, &n, NULL), RCPT_OK);
 	for (i = 0; i < n; i++)
@@ -842,6 +1047,65 @@ test_p11_generate_list_sign(void)
 	    rcpt_ks_public_key(p, want, pub2, NULL), RCPT_E_NOT_FOUND);
 	rcpt_ks_unload(p);
 	free(h);
+	check_token_names(kid, kid2);
+}
+
+/* A pair left under a temporary label by a crash is never used. */
+static void
+test_p11_orphan_skipped(void)
+{
+	static const char orphan[] = "receiptd-new-0123456789abcdef";
+	struct rcpt_ks_provider *p;
+	struct rcpt_ks_key *keys = NULL;
+	struct rcpt_hsm *h = open_token();
+	struct rcpt_diag d;
+	uint8_t pub[32], sig[64];
+	char handle[512];
+	size_t n = 0, i;
+
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT_EQUAL_FATAL(rcpt_hsm_generate(h, orphan, pub, NULL), RCPT_OK);
+	rcpt_hsm_close(h);
+
+	p = load_pkcs11();
+	make_config("", tok.user_pin_file);
+	CU_ASSERT_EQUAL_FATAL(rcpt_ks_open(p, config, 0, NULL, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL_FATAL(rcpt_ks_list(p, &keys, &n, NULL), RCPT_OK);
+	for (i = 0; i < n; i++)
+		CU_ASSERT_PTR_NULL(strstr(keys[i].handle, "receiptd-new-"));
+	rcpt_ks_keys_free(keys, n);
+	(void)snprintf(handle, sizeof(handle), "%s;object=%s;type=private",
+	    tok.uri, orphan);
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_sign(p, handle, pub, 32, sig, &d), RCPT_E_NOT_FOUND);
+	CU_ASSERT(contains(&d, "never finished"));
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_public_key(p, handle, pub, NULL), RCPT_E_NOT_FOUND);
+	rcpt_ks_unload(p);
+}
+
+static void
+test_p11_data(void)
+{
+	struct rcpt_ks_provider *p = load_pkcs11();
+	uint8_t buf[16];
+	size_t len = 0;
+
+	make_config("", tok.user_pin_file);
+	CU_ASSERT_EQUAL_FATAL(rcpt_ks_open(p, config, 0, NULL, NULL), RCPT_OK);
+	check_data(p);
+	rcpt_ks_close(p);
+	/* The value lives on the token: a new session reads it back. */
+	CU_ASSERT_EQUAL_FATAL(rcpt_ks_open(p, config, 0, NULL, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(
+	    rcpt_ks_data_read(p, "Az09._:-", buf, sizeof(buf), &len, NULL),
+	    RCPT_OK);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_EQUAL(rcpt_ks_data_read(p, "anchor", buf, 4, &len, NULL),
+	    RCPT_E_TOO_LARGE);
+	CU_ASSERT_EQUAL(len, RCPT_KS_DATA_MAX);
+	rcpt_ks_unload(p);
 }
 
 static void
@@ -939,12 +1203,15 @@ static CU_TestInfo soft_tests[] = {
     {"production refuses it, otherwise it warns", test_soft_production},
     {"provider replies translated", test_provider_replies},
     {"signer signs receipts and checkpoints", test_soft_signer},
+    {"data objects in files", test_soft_data},
     {"allocation failures", test_soft_out_of_memory},
     CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo pkcs11_tests[] = {
     {"generate, list, sign, health, signer", test_p11_generate_list_sign},
+    {"keys named by kid; orphans skipped", test_p11_orphan_skipped},
+    {"data objects on the token", test_p11_data},
     {"bad config refused", test_p11_bad_config},
     {"wrong PIN denied", test_p11_wrong_pin},
     CU_TEST_INFO_NULL,
