@@ -88,8 +88,7 @@ static const struct command commands[] = {
         "  --providers-dir DIR\n"
         "                    where provider-pkcs11.so is (default:\n"
         "                    " PROVIDERS_DIR ")\n"},
-    {"token-init", cmd_token_init,
-        "create a SoftHSM2 token (development only)",
+    {"token-init", cmd_token_init, "create a SoftHSM2 token (development only)",
         "--softhsm DIR [--label LABEL] [--module MODULE]",
         "  --softhsm DIR     new or empty directory for the token, its\n"
         "                    softhsm2.conf and its 0600 PIN files\n"

@@ -249,8 +249,14 @@ check_rotation(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 	/*
 	 * SPEC 4 and 8: a kid never returns once rotated away.  When the
 	 * receipts start after genesis, --trust may know of rotations
-	 * before them: a kid it lists as retired or revoked is refused
-	 * too, as is the key that signed the first receipt in view.
+	 * before them: a kid it lists as retired at or before this
+	 * rotation's ts is refused, as is the key that signed the first
+	 * receipt in view.  A kid retired after this ts is being introduced
+	 * here, as in any chain verified with its full key set.  Equal TS
+	 * are refused because they cannot be told from a return; the
+	 * appliance never introduces and retires a key in one millisecond
+	 * (rcpt_chain_rotate).  A kid listed as retired or revoked without a
+	 * retirement TS cannot be placed and is refused.
 	 */
 	k = find_key(v, ch->kid);
 	if (k >= 0 && (k == v->active || v->keys[k].in_chain ||
@@ -259,7 +265,10 @@ check_rotation(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 		    "new_kid %s was used before in this chain", ch->kid);
 		goto out;
 	}
-	if (k >= 0 && (v->keys[k].trust_retired || v->keys[k].revoked)) {
+	if (k >= 0 && (v->keys[k].trust_retired || v->keys[k].revoked) &&
+	    (v->keys[k].retired_ts[0] == '\0' ||
+	        strncmp(v->keys[k].retired_ts, vw->ts.p + 1, RCPT_TS_LEN) <=
+	            0)) {
 		r = rcpt_verify_fail_key(v, vw->seq_num,
 		    "new_kid %s is %s per --trust; a kid never returns once "
 		    "rotated away",

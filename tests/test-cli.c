@@ -250,7 +250,8 @@ test_bad_options(void)
 
 	run_cli(&r, NULL, (const char *const[]){"keygen", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	CU_ASSERT(starts_with(r.err, "receiptctl keygen: needs --software PATH or --pkcs11"));
+	CU_ASSERT(starts_with(
+	    r.err, "receiptctl keygen: needs --software PATH or --pkcs11"));
 	run_clear(&r);
 }
 
@@ -588,8 +589,8 @@ test_token_init_refusals(void)
 
 	run_cli(&r, NULL, (const char *const[]){"token-init", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	CU_ASSERT(starts_with(r.err,
-	    "receiptctl token-init: --softhsm DIR is required"));
+	CU_ASSERT(starts_with(
+	    r.err, "receiptctl token-init: --softhsm DIR is required"));
 	run_clear(&r);
 	run_cli(&r, NULL,
 	    (const char *const[]){"token-init", "--softhsm", dir, "x", NULL});
@@ -597,8 +598,7 @@ test_token_init_refusals(void)
 	CU_ASSERT(starts_with(r.err, "receiptctl token-init: takes no"));
 	run_clear(&r);
 	run_cli(&r, NULL,
-	    (const char *const[]){
-	        "token-init", "--softhsm", "a;b", NULL});
+	    (const char *const[]){"token-init", "--softhsm", "a;b", NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(strstr(r.err, "--softhsm: must not contain ';'") != NULL);
 	run_clear(&r);
@@ -636,8 +636,8 @@ test_keygen_pkcs11(void)
 	    old_asan != NULL ? old_asan : "", old_asan != NULL ? ":" : "");
 	CU_ASSERT_FATAL(setenv("ASAN_OPTIONS", asan, 1) == 0);
 	run_cli(&r, NULL,
-	    (const char *const[]){"keygen", "--pkcs11", config,
-	        "--providers-dir", pdir, NULL});
+	    (const char *const[]){
+	        "keygen", "--pkcs11", config, "--providers-dir", pdir, NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	/* KID, then a JWK whose thumbprint is KID. */
 	nl = strchr(r.out, '\n');
