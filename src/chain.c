@@ -275,6 +275,100 @@ rcpt_chain_append(struct rcpt_chain *c, const struct rcpt_chain_event *ev,
 	return emit(c, &a, out, diag);
 }
 
+/* 1 when @p kid has the shape of a kid (43 base64url characters). */
+static int
+kid_is_shaped(const char *kid)
+{
+	size_t i;
+
+	if (kid == NULL || strlen(kid) != RCPT_KID_LEN)
+		return 0;
+	for (i = 0; i < RCPT_KID_LEN; i++) {
+		char ch = kid[i];
+
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		        (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+rcpt_chain_resume(struct rcpt_chain *c, const char *name, const char *origin,
+    enum rcpt_sealing sealing, uint64_t next_seq,
+    const uint8_t prev_hash[RCPT_HASH_LEN], const char *last_ts,
+    const char *kid, const char (*used_kids)[RCPT_KID_LEN + 1], size_t n_used,
+    struct rcpt_diag *diag)
+{
+	struct rcpt_chain next;
+	size_t i;
+	int r = RCPT_E_INTERNAL;
+
+	rcpt_chain_init(&next);
+	if (name == NULL || !rcpt_receipt_chain_is_valid(name)) {
+		r = rcpt_diag(diag, RCPT_E_INVAL,
+		    "chain: must match ^[a-z0-9][a-z0-9._-]{0,63}$");
+		goto out;
+	}
+	if (origin == NULL || !rcpt_checkpoint_origin_is_valid(origin)) {
+		r = rcpt_diag(diag, RCPT_E_INVAL,
+		    "origin: must be 1 to 200 bytes of [A-Za-z0-9._~:/-]");
+		goto out;
+	}
+	if (sealing != RCPT_SEALING_EACH && sealing != RCPT_SEALING_BATCH) {
+		r = rcpt_diag(diag, RCPT_E_INVAL, "sealing: each or batch");
+		goto out;
+	}
+	if (next_seq == 0 || prev_hash == NULL) {
+		r = rcpt_diag(diag, RCPT_E_INVAL,
+		    "next_seq: a resumed chain has its genesis");
+		goto out;
+	}
+	if (last_ts == NULL || !rcpt_ts_is_valid(last_ts, strlen(last_ts))) {
+		r = rcpt_diag(diag, RCPT_E_INVAL, "last_ts: must be a TS");
+		goto out;
+	}
+	if (!kid_is_shaped(kid)) {
+		r = rcpt_diag(diag, RCPT_E_INVAL, "kid: must be a kid");
+		goto out;
+	}
+	if (n_used > 0 && used_kids == NULL) {
+		r = rcpt_diag(diag, RCPT_E_INVAL, "used_kids: missing");
+		goto out;
+	}
+	for (i = 0; i < n_used; i++) {
+		if (!kid_is_shaped(used_kids[i])) {
+			r = rcpt_diag(diag, RCPT_E_INVAL,
+			    "used_kids[%zu]: must be a kid", i);
+			goto out;
+		}
+		if (strcmp(used_kids[i], kid) == 0 ||
+		    kid_used(&next, used_kids[i]))
+			continue;
+		if ((r = reserve_kid(&next)) != RCPT_OK)
+			goto out;
+		push_kid(&next, used_kids[i]);
+	}
+	if ((r = reserve_kid(&next)) != RCPT_OK)
+		goto out;
+	push_kid(&next, kid); /* last, as the active key always is */
+	memcpy(next.name, name, strlen(name) + 1);
+	memcpy(next.origin, origin, strlen(origin) + 1);
+	next.sealing = sealing;
+	next.started = true;
+	next.next_seq = next_seq;
+	memcpy(next.prev_hash, prev_hash, RCPT_HASH_LEN);
+	memcpy(next.last_ts, last_ts, RCPT_TS_LEN + 1);
+	next.data_max = c->data_max;
+	rcpt_chain_clear(c);
+	*c = next;
+	rcpt_chain_init(&next);
+	r = RCPT_OK;
+out:
+	rcpt_chain_clear(&next);
+	return r;
+}
+
 int
 rcpt_chain_rotate(struct rcpt_chain *c, const char *ts, const char *submitter,
     const char *reason, const json_object *ceremony,

@@ -101,6 +101,23 @@ int rcpt_chain_append(struct rcpt_chain *c, const struct rcpt_chain_event *ev,
     struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /**
+ * Restores the writer state of a chain that was started elsewhere (the
+ * daemon keeps it in its store), so that it grows from its tip.  Only
+ * shapes are checked: the caller vouches that the values describe a tip
+ * it has checked.  @p kid becomes the active key; @p used_kids are the
+ * other kids the chain has used (duplicates and @p kid itself ignored),
+ * so that rotation keeps refusing a kid that returns.  On failure @p c
+ * is left as it was.
+ * @param[in] used_kids array of @p n_used kids, may be NULL when 0; copied.
+ * @return RCPT_OK, RCPT_E_INVAL (diag names the argument), RCPT_E_NOMEM.
+ */
+int rcpt_chain_resume(struct rcpt_chain *c, const char *name,
+    const char *origin, enum rcpt_sealing sealing, uint64_t next_seq,
+    const uint8_t prev_hash[RCPT_HASH_LEN], const char *last_ts,
+    const char *kid, const char (*used_kids)[RCPT_KID_LEN + 1], size_t n_used,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
  * Rotates to the key of @p new_s: a receiptd.key_rotation receipt with
  * data {"new_kid","new_key","reason"} and "ceremony" when given, signed
  * by @p old_s (the active key).  The state's kid then becomes the new

@@ -19,6 +19,7 @@ src_libreceipt_la_SOURCES = \
 	src/receipt.c src/receipt.h \
 	src/receipt-scan.c \
 	src/chain.c src/chain.h \
+	src/store.c src/store-rec.c src/store-read.c src/store-int.h src/store.h \
 	src/verify.c src/verify.h \
 	src/verify-keys.c src/verify-int.h \
 	src/bundle-verify.c \
@@ -36,8 +37,18 @@ src_receiptctl_SOURCES = \
 	src/cli-keygen.c \
 	src/cli-dev.c \
 	src/cli-token.c
-src_receiptctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+src_receiptctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LMDB_CFLAGS) \
 	-DPROVIDERS_DIR=\"$(providersdir)\"
-src_receiptctl_LDADD = keystore/libkeystore.la hsm/libhsm.la \
-	src/libreceipt.la $(P11KIT_LIBS) -ldl
+src_receiptctl_LDADD = src/libappliance.la keystore/libkeystore.la \
+	hsm/libhsm.la src/libreceipt.la $(P11KIT_LIBS) $(LMDB_LIBS) -ldl
 
+# libappliance: what the appliance does with the store and the keystore:
+# key ceremonies and the anti-rollback anchor.  The daemon links it.
+noinst_LTLIBRARIES += src/libappliance.la
+src_libappliance_la_SOURCES = \
+	src/ceremony.c src/ceremony.h src/ceremony-open.c src/ceremony-int.h \
+	src/anchor.c src/anchor.h
+src_libappliance_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) \
+	$(LMDB_CFLAGS)
+src_libappliance_la_LIBADD = keystore/libkeystore.la src/libreceipt.la \
+	$(CRYPTO_LIBS) $(JSONC_LIBS)

@@ -255,7 +255,7 @@ check_rotation(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 	 * here, as in any chain verified with its full key set.  Equal TS
 	 * are refused because they cannot be told from a return; the
 	 * appliance never introduces and retires a key in one millisecond
-	 * (rcpt_chain_rotate).  A kid listed as retired or revoked without a
+	 * (rcpt_ceremony_rotate).  A kid listed as retired or revoked without a
 	 * retirement TS cannot be placed and is refused.
 	 */
 	k = find_key(v, ch->kid);

@@ -28,8 +28,10 @@ RCPT_TESTS = \
 	tests/test-verify \
 	tests/test-bundle \
 	tests/test-cli \
+	tests/test-store \
 	tests/test-hsm \
-	tests/test-keystore
+	tests/test-keystore \
+	tests/test-ceremony
 
 check_PROGRAMS += $(RCPT_TESTS)
 TESTS += $(RCPT_TESTS)
@@ -49,6 +51,10 @@ tests_test_verify_SOURCES = tests/test-verify.c
 tests_test_bundle_SOURCES = tests/test-bundle.c
 tests_test_cli_SOURCES = tests/test-cli.c
 
+tests_test_store_SOURCES = tests/test-store.c
+tests_test_store_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_store_CFLAGS = $(TEST_CFLAGS) $(LMDB_CFLAGS)
+tests_test_store_LDADD = $(TEST_LIBS) $(LMDB_LIBS)
 tests_test_hsm_SOURCES = tests/test-hsm.c tests/softhsm.c tests/softhsm.h
 tests_test_hsm_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DSOFTHSM_MODULE=\"$(SOFTHSM_MODULE)\"
@@ -65,6 +71,16 @@ tests_test_keystore_LDADD = keystore/libkeystore.la hsm/libhsm.la \
 	$(TEST_LIBS) $(P11KIT_LIBS) -ldl
 EXTRA_tests_test_keystore_DEPENDENCIES = keystore/provider-pkcs11.la \
 	tests/provider-badabi.la
+
+tests_test_ceremony_SOURCES = tests/test-ceremony.c tests/softhsm.c \
+	tests/softhsm.h
+tests_test_ceremony_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DSOFTHSM_MODULE=\"$(SOFTHSM_MODULE)\" \
+	-DPROVIDERS_BUILDDIR=\"$(abs_top_builddir)/keystore/.libs\"
+tests_test_ceremony_CFLAGS = $(TEST_CFLAGS) $(P11KIT_CFLAGS) $(LMDB_CFLAGS)
+tests_test_ceremony_LDADD = src/libappliance.la keystore/libkeystore.la \
+	hsm/libhsm.la $(TEST_LIBS) $(P11KIT_LIBS) $(LMDB_LIBS) -ldl
+EXTRA_tests_test_ceremony_DEPENDENCIES = keystore/provider-pkcs11.la
 
 # A provider built against another ABI major, for the loader's refusal.
 check_LTLIBRARIES += tests/provider-badabi.la

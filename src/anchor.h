@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The anti-rollback anchor (SPEC 5): for each chain, one small data
+ * object in the token recording the tree size and root of the latest
+ * checkpoint.  Before signing a checkpoint, and at start, the appliance
+ * proves with an RFC 9162 consistency proof, built from the store's own
+ * leaves, that the store extends the anchor.  A store restored from an
+ * older copy, truncated or edited fails that proof and is refused with
+ * RCPT_E_ANCHOR (RPC -32006), naming both sizes.
+ *
+ * The token object is named "receiptd-anchor.<chain>" when that fits the
+ * provider's 64-byte limit (chains of up to 48 characters), else
+ * "receiptd-anchor:<first 24 bytes of SHA-256(chain), hex>"; ':' cannot
+ * occur in a chain name, so the forms never meet.  Its value, version 1:
+ *
+ *   offset  bytes  field
+ *   0       7      magic "RCPTANC"
+ *   7       1      version, 0x01
+ *   8       1      L, length of the chain name, 1 to 64
+ *   9       L      chain name (ASCII, as in receipts)
+ *   9+L     8      tree size, unsigned big-endian, at least 1
+ *   17+L    32     root hash (raw)
+ *
+ * 49 + L bytes in all, nothing after.  The chain name inside guards
+ * against an object renamed from another chain.
+ *
+ * Order makes it crash-safe: a checkpoint is signed over a read snapshot
+ * of committed (hence durable) receipts, stored in a durable transaction,
+ * and only then written to the token.  The anchor therefore never runs
+ * ahead of the durable store: a crash before the token write leaves an
+ * older anchor, which the store still extends, and the next checkpoint
+ * moves it on.  The reverse order could leave an anchor describing a
+ * checkpoint the store never kept.
+ *
+ * This module neither verifies receipts nor decides when to checkpoint.
+ * Calls for one chain must not run concurrently (the daemon serialises
+ * them): two checkpoints racing could write the anchor out of order.
+ */
+#ifndef RCPT_SRC_ANCHOR_H
+#define RCPT_SRC_ANCHOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "keystore/keystore.h"
+#include "merkle.h"
+#include "receipt.h"
+#include "signer.h"
+#include "store.h"
+
+#define RCPT_ANCHOR_VERSION  1
+#define RCPT_ANCHOR_NAME_MAX 64 /* bytes of a token data object name */
+#define RCPT_ANCHOR_LEN_MAX  (49 + RCPT_CHAIN_MAX)
+
+/** One anchor record. */
+struct rcpt_anchor {
+	char chain[RCPT_CHAIN_MAX + 1];
+	uint64_t size;               /* tree size, >= 1 */
+	uint8_t root[RCPT_HASH_LEN]; /* root of the first size leaves */
+};
+
+/** What rcpt_anchor_check() found. */
+struct rcpt_anchor_state {
+	int fresh;                         /* 1: the token holds no anchor */
+	uint64_t anchor_size;              /* 0 when fresh */
+	uint64_t store_size;               /* receipts in the store */
+	uint8_t store_root[RCPT_HASH_LEN]; /* root of those receipts */
+	char origin[RCPT_ORIGIN_MAX + 1];  /* from the chain record */
+	char active_kid[RCPT_KID_LEN + 1]; /* from the chain record */
+};
+
+/* The record and its token object */
+
+/**
+ * The token object name of @p chain's anchor.
+ * @return RCPT_OK, RCPT_E_INVAL (not a chain name).
+ */
+int rcpt_anchor_name(
+    const char *chain, char out[RCPT_ANCHOR_NAME_MAX + 1]) RCPT_MUST_CHECK;
+
+/**
+ * Writes @p a in the version 1 format into @p buf.
+ * @return RCPT_OK, RCPT_E_INVAL (bad chain, size 0, @p cap too small).
+ */
+int rcpt_anchor_encode(const struct rcpt_anchor *a, uint8_t *buf, size_t cap,
+    size_t *len_out) RCPT_MUST_CHECK;
+
+/**
+ * Reads a record strictly (length, magic, version, chain, size >= 1).
+ * @return RCPT_OK, RCPT_E_CORRUPT with @p diag naming the field.
+ */
+int rcpt_anchor_decode(const uint8_t *buf, size_t len, struct rcpt_anchor *out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * Reads @p chain's anchor from the token.
+ * @return RCPT_OK; RCPT_E_NOT_FOUND (no anchor: a fresh chain);
+ * RCPT_E_CORRUPT (malformed, or names another chain); the provider's
+ * error (RCPT_E_KEY_UNAVAILABLE, ...).
+ */
+int rcpt_anchor_read(struct rcpt_ks_provider *ks, const char *chain,
+    struct rcpt_anchor *out, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * Replaces @p a->chain's anchor in the token (atomic in the provider).
+ * @return RCPT_OK, RCPT_E_INVAL, the provider's error.
+ */
+int rcpt_anchor_write(struct rcpt_ks_provider *ks, const struct rcpt_anchor *a,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/* Checking and checkpointing */
+
+/**
+ * Proves that the store's chain extends the token's anchor: with anchor
+ * size M and store size N, refuses N < M, and otherwise checks the
+ * consistency path from M to N, built from the store's leaves, against
+ * the anchor's root and the store's root.  No anchor is a fresh chain.
+ * @param[out] st may be NULL; filled on RCPT_OK.
+ * @return RCPT_OK; RCPT_E_ANCHOR ("store has N receipts but the token's
+ * anchor records M: ..." or "store of size N does not extend the anchor
+ * of size M"); RCPT_E_NOT_FOUND (no such chain and no anchor);
+ * RCPT_E_CORRUPT (a bad anchor, or leaves missing); the provider's or
+ * the store's error; RCPT_E_NOMEM.
+ */
+int rcpt_anchor_check(struct rcpt_store *s, struct rcpt_ks_provider *ks,
+    const char *chain, struct rcpt_anchor_state *st,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * Checks as rcpt_anchor_check(), then signs a checkpoint of the store's
+ * current size with @p signer (the chain's active key), stores it in a
+ * durable transaction, and only then moves the anchor to it.
+ * @param[in] signer borrowed; must sign with the chain's active kid and
+ * offer sign_msg.
+ * @param[out] note_out caller frees with free(); NULL on failure.
+ * @return as rcpt_anchor_check(); RCPT_E_INVAL (signer is not the active
+ * key); the signer's error (RCPT_E_KEY_UNAVAILABLE); the store's error;
+ * the provider's error when writing the anchor (the checkpoint is then
+ * stored but not handed out).
+ */
+int rcpt_anchor_checkpoint(struct rcpt_store *s, struct rcpt_ks_provider *ks,
+    const struct rcpt_signer *signer, const char *chain, char **note_out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+#endif

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The appliance's key life cycle (SPEC 3, 4) over the chain store and a
+ * keystore provider: creating a chain with its first key, appending,
+ * rotating to a new key and revoking a retired one.  Each operation
+ * writes its receipt, the chain record and the key registry in ONE store
+ * transaction, so the store never shows a receipt without the key
+ * status it implies.  Opening a chain checks that record, registry and
+ * tip agree, and rolls a rotation forward if they ever do not.
+ *
+ * A rotation runs in three steps, and a crash between any two of them
+ * leaves either the old key active or the rotation complete:
+ *   1. generate the new key in the provider;
+ *   2. build the receiptd.key_rotation receipt, signed by the outgoing
+ *      key (in memory only);
+ *   3. in one transaction: the receipt and its leaf, the chain record
+ *      (tip, active kid), old key -> retired and new key -> active;
+ *      commit, which is durable when it returns.
+ * Before the commit of step 3 the store holds nothing of the rotation:
+ * the old key is active, and the new key is an orphan in the provider
+ * (no registry entry names it; it never signed anything, so it is
+ * harmless and may be deleted by an operator).  The commit is atomic: it
+ * writes the whole rotation or none of it.  After it, the rotation is
+ * complete in the store, and the new key is used from then on, even if
+ * the process dies before its memory switched to the new signer:
+ * rcpt_ceremony_open() reads the active kid from the store.  Only then
+ * does this module sign with the new key, so the active kid switches
+ * only once its receipt is durable.
+ *
+ * It does not decide who may ask (configuration), does not group
+ * commits into batches (the daemon), and does not delete keys.  One
+ * struct rcpt_ceremony is used by one thread at a time, and only one
+ * may be open per chain.
+ */
+#ifndef RCPT_SRC_CEREMONY_H
+#define RCPT_SRC_CEREMONY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain.h"
+#include "err.h"
+#include "keystore/keystore.h"
+#include "store.h"
+
+#define RCPT_CEREMONY_WITNESSES_MAX 16  /* witnesses in one record */
+#define RCPT_CEREMONY_TEXT_MAX      128 /* code points of each name */
+
+/** An open chain of the appliance; opaque. */
+struct rcpt_ceremony;
+
+/** Where rotation's test hook is called, in order. */
+enum rcpt_ceremony_step {
+	RCPT_CEREMONY_GENERATED = 1, /* new key in the provider */
+	RCPT_CEREMONY_SIGNED = 2,    /* rotation receipt signed, in memory */
+	RCPT_CEREMONY_WRITTEN = 3, /* written in the transaction, uncommitted */
+	RCPT_CEREMONY_COMMITTED = 4 /* durable; old signer still in memory */
+};
+
+/** Options; a zeroed struct is valid. */
+struct rcpt_ceremony_opts {
+	size_t data_max; /* bytes of JCS(data); 0: RCPT_DATA_MAX_DEFAULT */
+	/*
+	 * Test hook, called after each step of a rotation.  When it returns
+	 * non-zero the rotation stops as if the process died there: nothing
+	 * after that point happens and nothing is undone (an uncommitted
+	 * transaction is aborted, as a crash would lose it).  The handle is
+	 * then stopped: every call but _close fails, and the test reopens.
+	 */
+	int (*fail_at)(void *ctx, int step);
+	void *fail_ctx; /* passed to fail_at; borrowed */
+};
+
+/** A new chain; every pointer borrowed for the call. */
+struct rcpt_ceremony_genesis {
+	const char *chain;
+	const char *origin;
+	enum rcpt_sealing sealing;
+	const char *ts;     /* genesis time (the injectable clock) */
+	const char *handle; /* key to use; NULL: generate one */
+};
+
+/**
+ * Who ran a rotation (SPEC 4 "ceremony"), all optional; every pointer
+ * borrowed.  Each name is 1 to 128 code points without control
+ * characters.  Written as {"operator","witnesses":[...],"token_serial"}
+ * with only the members given, and left out when none is.
+ */
+struct rcpt_ceremony_record {
+	const char *operator_name;    /* the person who ran it, or NULL */
+	const char *const *witnesses; /* n_witnesses names */
+	size_t n_witnesses;           /* at most RCPT_CEREMONY_WITNESSES_MAX */
+	const char *token_serial;     /* the token's serial, or NULL */
+};
+
+/* Opening and closing */
+
+/**
+ * Creates chain @p g->chain: uses or generates its first key in @p ks,
+ * and writes the genesis receipt, the chain record and the key's
+ * registry entry (active, created at the genesis ts) in one durable
+ * transaction.  Refuses when the token already holds an anchor for this
+ * chain name (a store that lost the chain must not silently restart it).
+ * @param[in] s, ks borrowed; must outlive the result.
+ * @param[in] o may be NULL; copied.
+ * @param[out] out caller frees with rcpt_ceremony_close().
+ * @param[out] line_out may be NULL; the genesis receipt (JCS), caller
+ * frees with free().
+ * @return RCPT_OK; RCPT_E_INVAL (diag names the field); RCPT_E_EXISTS
+ * (chain exists, or the key serves a chain already); RCPT_E_ANCHOR
+ * (an anchor exists); RCPT_E_TOO_LARGE (handle); the provider's or the
+ * store's error; RCPT_E_NOMEM.
+ */
+int rcpt_ceremony_create(struct rcpt_store *s, struct rcpt_ks_provider *ks,
+    const struct rcpt_ceremony_genesis *g, const struct rcpt_ceremony_opts *o,
+    struct rcpt_ceremony **out, char **line_out, size_t *len_out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * Opens chain @p chain from the store: checks that the chain record's
+ * tip is its last receipt, that nothing follows it, that the active kid
+ * is the one the receipts name (the tip's kid, or a tip rotation's
+ * new_kid), that the registry has exactly that key active for this
+ * chain, and that @p ks holds it.  A rotation that is the tip while the
+ * record or registry still name the old key is rolled forward in one
+ * transaction (this cannot happen with single-transaction rotations;
+ * it is a defence against older or foreign writers).
+ * @param[out] out caller frees with rcpt_ceremony_close().
+ * @return RCPT_OK; RCPT_E_NOT_FOUND (no such chain); RCPT_E_CORRUPT
+ * (record, receipts and registry disagree; diag says which);
+ * RCPT_E_CONFIG (the key lives in another provider); the provider's or
+ * store's error; RCPT_E_NOMEM.
+ */
+int rcpt_ceremony_open(struct rcpt_store *s, struct rcpt_ks_provider *ks,
+    const char *chain, const struct rcpt_ceremony_opts *o,
+    struct rcpt_ceremony **out, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/** Frees @p c (the store and provider stay open); accepts NULL. */
+void rcpt_ceremony_close(struct rcpt_ceremony *c);
+
+/* State */
+
+/** The chain's name; borrowed from @p c. */
+const char *rcpt_ceremony_chain(const struct rcpt_ceremony *c);
+/** The active kid; borrowed from @p c, valid until its next call. */
+const char *rcpt_ceremony_active_kid(const struct rcpt_ceremony *c);
+/** Receipts in the chain. */
+uint64_t rcpt_ceremony_size(const struct rcpt_ceremony *c);
+/**
+ * Signer of the active key, for checkpoints (anchor.c); borrowed from
+ * @p c, valid until its next rotation or close.
+ */
+const struct rcpt_signer *rcpt_ceremony_signer(const struct rcpt_ceremony *c);
+
+/* Growing the chain: one receipt, one durable transaction each */
+
+/**
+ * Appends a client event and commits it.  In a batch chain the receipt
+ * is signed (sealed) anyway, since it ends its commit batch (SPEC 1.2).
+ * On failure nothing is stored and @p c is as before.
+ * @param[out] line_out may be NULL; the stored receipt, freed with free().
+ * @return RCPT_OK; RCPT_E_INVAL (diag); RCPT_E_TOO_LARGE; the signer's
+ * error (RCPT_E_KEY_UNAVAILABLE); RCPT_E_STORAGE_FULL; RCPT_E_IO;
+ * RCPT_E_CORRUPT (the store moved under this handle); RCPT_E_NOMEM.
+ */
+int rcpt_ceremony_append(struct rcpt_ceremony *c,
+    const struct rcpt_chain_event *ev, char **line_out, size_t *len_out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * Rotates the chain to a new key generated in the provider, in the three
+ * steps described above.  The receipt names @p submitter, the
+ * administrator who asked.  On failure before the commit the old key
+ * stays active (a generated key may remain as a harmless orphan).
+ * @param[in] rec may be NULL.
+ * @param[out] line_out may be NULL; the rotation receipt.
+ * @return as rcpt_ceremony_append(), plus the provider's error from
+ * generating; RCPT_E_INTERNAL when the test hook stopped it.
+ */
+int rcpt_ceremony_rotate(struct rcpt_ceremony *c, const char *ts,
+    const char *submitter, const char *reason,
+    const struct rcpt_ceremony_record *rec, char **line_out, size_t *len_out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * Revokes @p kid from @p effective on (SPEC 4): @p kid must be a key this
+ * chain rotated away from and not revoked yet (registry status
+ * "retired", same chain).  The receipt is signed by the active key and
+ * names @p submitter; the registry entry becomes "revoked" with
+ * "revoked" = @p effective, the time from which its receipts are
+ * invalid (what SPEC 8 verifiers read from a --trust set).
+ * @param[out] line_out may be NULL; the revocation receipt.
+ * @return as rcpt_ceremony_append(); RCPT_E_INVAL names the rule when
+ * @p kid is unknown, of another chain, active, or revoked already.
+ */
+int rcpt_ceremony_revoke(struct rcpt_ceremony *c, const char *ts,
+    const char *submitter, const char *kid, const char *reason,
+    const char *effective, char **line_out, size_t *len_out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+#endif
