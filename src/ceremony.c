@@ -207,7 +207,7 @@ make_label(const char *chain, char out[65])
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return RCPT_E_INTERNAL;
 	memcpy(out, "rk-", 3);
-	for (i = 0; chain[i] != '\0' && i < 40; i++)
+	for (i = 0; i < 40 && chain[i] != '\0'; i++)
 		out[n++] = chain[i] == '.' ? '_' : chain[i];
 	out[n++] = '-';
 	rcpt_hex_encode(rnd, sizeof(rnd), out + n);

@@ -957,7 +957,7 @@ check_token_names(const char *kid1, const char *kid2)
 	struct rcpt_hsm *h = open_token();
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_HANDLE o;
-	CK_BYTE buf[128];
+	CK_BYTE buf[128] = {0};
 	CK_RV rv;
 	size_t i, j, k;
 
