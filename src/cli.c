@@ -44,6 +44,25 @@ keygen(int argc, char *argv[])
 	return cmd_keygen(argc, argv);
 }
 
+/* Options every administration command (cli-admin.c) shares. */
+#define ADMIN_SYNOPSIS                                       \
+	"--store DIR [--provider NAME]\n"                    \
+	"[--provider-config STRING] [--providers-dir DIR]\n" \
+	"[--production]"
+#define ADMIN_OPTIONS                                                       \
+	"  --store DIR       chain store directory; the daemon must be "    \
+	"stopped\n"                                                         \
+	"  --provider NAME   software or a plugin name (default: pkcs11)\n" \
+	"  --provider-config STRING\n"                                      \
+	"                    pkcs11: module=M;token=URI;pin-file=PATH;\n"   \
+	"                    software: the key directory\n"                 \
+	"  --providers-dir DIR\n"                                           \
+	"                    where provider-NAME.so is (default:\n"         \
+	"                    " PROVIDERS_DIR ")\n"                          \
+	"  --production      refuse the software provider\n"
+#define ADMIN_STORE_OPTION \
+	"  --store DIR       chain store directory (read only)\n"
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char *argv[]);
@@ -118,6 +137,59 @@ static const struct command commands[] = {
         "  --from A          first seq (default 0)\n"
         "  --to B            last seq (default: the last receipt)\n"
         "  OUT.tar           new bundle file; never overwritten\n"},
+    {"chain-create", cmd_chain_create,
+        "create a chain in a store with a new key (daemon stopped)",
+        "--chain NAME --origin ORIGIN [--sealing MODE]\n" ADMIN_SYNOPSIS,
+        "  --chain NAME      chain name\n"
+        "  --origin ORIGIN   checkpoint origin\n"
+        "  --sealing MODE    each (default) or batch\n" ADMIN_OPTIONS},
+    {"append", cmd_append,
+        "append one event to a stored chain (daemon stopped)",
+        "--chain NAME --type TYPE [--tag TAG]...\n"
+        "[--submitter NAME] [DATA | --data-file FILE | -]\n" ADMIN_SYNOPSIS,
+        "  --chain NAME      chain name\n"
+        "  --type TYPE       event type; receiptd.* is reserved\n"
+        "  --tag TAG         a tag; repeatable, at most 32\n"
+        "  --submitter NAME  submitter (default: the login name)\n"
+        "  --data-file FILE  the event's JSON data (- is stdin)\n"
+        "  DATA              the event's JSON data (default: "
+        "null)\n" ADMIN_OPTIONS},
+    {"rotate", cmd_rotate, "rotate a chain to a new key (daemon stopped)",
+        "--chain NAME --reason TEXT [--operator NAME]\n"
+        "[--witness NAME]... [--token-serial SERIAL]\n"
+        "[--admin NAME] " ADMIN_SYNOPSIS,
+        "  --chain NAME      chain name\n"
+        "  --reason TEXT     why the key changes\n"
+        "  --operator NAME   who ran the ceremony\n"
+        "  --witness NAME    a witness; repeatable, at most 16\n"
+        "  --token-serial SERIAL\n"
+        "                    serial of the token holding the new key\n"
+        "  --admin NAME      submitter (default: the login "
+        "name)\n" ADMIN_OPTIONS},
+    {"revoke", cmd_revoke, "revoke a retired key of a chain (daemon stopped)",
+        "--chain NAME --kid KID --reason TEXT --effective TS\n"
+        "[--admin NAME] " ADMIN_SYNOPSIS,
+        "  --chain NAME      chain name\n"
+        "  --kid KID         a key the chain rotated away from\n"
+        "  --reason TEXT     why it is revoked\n"
+        "  --effective TS    its receipts from this time on are invalid\n"
+        "  --admin NAME      submitter (default: the login "
+        "name)\n" ADMIN_OPTIONS},
+    {"checkpoint", cmd_checkpoint,
+        "sign a checkpoint and move the anchor (daemon stopped)",
+        "--chain NAME " ADMIN_SYNOPSIS,
+        "  --chain NAME      chain name\n" ADMIN_OPTIONS},
+    {"keys", cmd_keys, "print the store's JWK Set (SPEC 3)", "--store DIR",
+        ADMIN_STORE_OPTION},
+    {"export-chain", cmd_export_chain, "write a stored chain as receipts.jsonl",
+        "--chain NAME --store DIR [--out FILE]",
+        "  --chain NAME      chain name\n" ADMIN_STORE_OPTION
+        "  --out FILE        new file; never overwritten (default: "
+        "stdout)\n"},
+    {"anchor-check", cmd_anchor_check,
+        "check that the store extends the token's anchor",
+        "--chain NAME " ADMIN_SYNOPSIS,
+        "  --chain NAME      chain name\n" ADMIN_OPTIONS},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -49,6 +49,22 @@ int cmd_token_init(int argc, char *argv[]);
 int cmd_dev_chain(int argc, char *argv[]);
 /** `dev-bundle`: a bundle from a dev-chain directory (cli-dev.c). */
 int cmd_dev_bundle(int argc, char *argv[]);
+/** `chain-create`: a new chain in a store, offline (cli-admin.c). */
+int cmd_chain_create(int argc, char *argv[]);
+/** `append`: one event appended to a stored chain, offline (cli-admin.c). */
+int cmd_append(int argc, char *argv[]);
+/** `rotate`: a key rotation with its ceremony record (cli-admin.c). */
+int cmd_rotate(int argc, char *argv[]);
+/** `revoke`: a retired key revoked from a time on (cli-admin.c). */
+int cmd_revoke(int argc, char *argv[]);
+/** `checkpoint`: a checkpoint that moves the anchor (cli-admin.c). */
+int cmd_checkpoint(int argc, char *argv[]);
+/** `keys`: the store's JWK Set, SPEC 3 (cli-admin.c). */
+int cmd_keys(int argc, char *argv[]);
+/** `export-chain`: a stored chain as receipts.jsonl (cli-admin.c). */
+int cmd_export_chain(int argc, char *argv[]);
+/** `anchor-check`: whether the store extends the anchor (cli-admin.c). */
+int cmd_anchor_check(int argc, char *argv[]);
 
 /* Messages */
 
