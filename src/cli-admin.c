@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * receiptctl's offline administration commands: creating a chain,
- * appending to it, the key ceremonies (rotation with its witnessed
- * record, revocation), checkpoints and the anti-rollback anchor, and
- * the exports an auditor needs (the JWK Set and receipts.jsonl).  They
+ * appending to it (one event, or each line of an events file), the key
+ * ceremonies (rotation with its witnessed record, revocation),
+ * checkpoints and the anti-rollback anchor, and the exports an auditor
+ * needs (the JWK Set and receipts.jsonl).  They
  * work directly on a chain store through the same library calls the
  * daemon will use (ceremony.h, anchor.h), so what they write is what
  * the appliance would write.
@@ -82,6 +83,7 @@ enum opt {
 	OPT_KID,
 	OPT_EFFECTIVE,
 	OPT_OUT,
+	OPT_EVENTS,
 	OPT_COUNT_
 };
 
@@ -113,6 +115,7 @@ static const struct option longopts[] = {
     {"kid", required_argument, NULL, OPT_BASE + OPT_KID},
     {"effective", required_argument, NULL, OPT_BASE + OPT_EFFECTIVE},
     {"out", required_argument, NULL, OPT_BASE + OPT_OUT},
+    {"events", required_argument, NULL, OPT_BASE + OPT_EVENTS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -359,19 +362,80 @@ enum write_kind {
 	WRITE_CHECKPOINT /* no receipt: the checkpoint alone, printed */
 };
 
+/* append --events: a whole events file, read before the store opens. */
+struct event_file {
+	const char *name; /* the file, for messages */
+	const char *text; /* borrowed */
+	size_t len;
+	const char *submitter;
+	size_t appended; /* receipts stored so far */
+};
+
 struct write_job {
 	enum write_kind kind;
 	const struct rcpt_ceremony_genesis *g;  /* create */
 	const struct rcpt_chain_event *ev;      /* append */
+	struct event_file *ef;                  /* append --events */
 	const struct rcpt_ceremony_record *rec; /* rotate */
 	const char *ts, *admin, *reason;        /* rotate, revoke */
 	const char *kid, *effective;            /* revoke */
 };
 
 /*
+ * Appends the event on line @p lineno of @p ef->text (@p text, @p len)
+ * in its own durable transaction and prints the stored receipt.
+ */
+static int
+append_line(struct rcpt_ceremony *c, struct event_file *ef, size_t lineno,
+    const char *text, size_t len, struct rcpt_diag *d)
+{
+	struct rcpt_chain_event ev;
+	struct rcpt_diag sub = {0};
+	json_object *doc = NULL;
+	char ts[RCPT_TS_LEN + 1], *line = NULL;
+	size_t n = 0;
+	int r = RCPT_E_INTERNAL;
+
+	if ((r = rcpt_cli_event_parse(text, len, &doc, &ev, &sub)) != RCPT_OK)
+		goto out;
+	if ((r = now_ts(ts, &sub)) != RCPT_OK)
+		goto out;
+	ev.submitter = ef->submitter;
+	ev.ts = ts;
+	if ((r = rcpt_ceremony_append(c, &ev, &line, &n, &sub)) != RCPT_OK)
+		goto out;
+	ef->appended++;
+	r = put_line(line, n, &sub);
+out:
+	if (r != RCPT_OK)
+		(void)rcpt_diag(d, r, "%s line %zu: %s", ef->name, lineno,
+		    rcpt_diag_msg(&sub, r));
+	free(line);
+	json_object_put(doc);
+	return r;
+}
+
+/* Appends every line of @p ef in order, stopping at the first failure. */
+static int
+append_events(
+    struct rcpt_ceremony *c, struct event_file *ef, struct rcpt_diag *d)
+{
+	struct rcpt_cli_lines it;
+	const char *text;
+	size_t len;
+	int r = RCPT_OK;
+
+	rcpt_cli_lines_init(&it, ef->text, ef->len);
+	while (r == RCPT_OK && rcpt_cli_lines_next(&it, &text, &len))
+		r = append_line(c, ef, it.lineno, text, len, d);
+	return r;
+}
+
+/*
  * Creates the chain, or checks the anchor and opens it; writes one
- * receipt and prints it.  Genesis, rotations and revocations are
- * checkpointed at once, so that the anchor exists and covers them.
+ * receipt (append --events: one per line) and prints it.  Genesis,
+ * rotations and revocations are checkpointed at once, so that the
+ * anchor exists and covers them.
  * @p stored_out tells whether the receipt is durable (a later failure
  * then means only the checkpoint is missing).
  */
@@ -405,7 +469,10 @@ write_receipt(const struct args *a, const struct write_job *w, bool *stored_out,
 	case WRITE_CHECKPOINT:
 		break;
 	case WRITE_APPEND:
-		r = rcpt_ceremony_append(ss.c, w->ev, &line, &len, d);
+		if (w->ef != NULL)
+			r = append_events(ss.c, w->ef, d);
+		else
+			r = rcpt_ceremony_append(ss.c, w->ev, &line, &len, d);
 		break;
 	case WRITE_ROTATE:
 		r = rcpt_ceremony_rotate(
@@ -542,13 +609,48 @@ tags_array(const struct args *a, json_object **out)
 	return RCPT_OK;
 }
 
+/*
+ * append --events FILE.  The anchor is checked once, before the first
+ * line; each line is then its own transaction, so the receipts before a
+ * bad line stay stored, and stderr says how many there are.
+ */
+static int
+append_file(const struct args *a)
+{
+	const char *path = a->v[OPT_EVENTS];
+	struct event_file ef = {0};
+	struct write_job w = {.kind = WRITE_APPEND, .ef = &ef};
+	struct rcpt_diag d = {0};
+	char *text = NULL, name[NAME_MAX_BYTES];
+	size_t len = 0;
+	int st, r;
+
+	/* Read whole first: a missing file leaves the store untouched. */
+	if ((r = rcpt_cli_read_file(
+	         path, RCPT_CLI_EVENTS_MAX, &text, &len, &d)) != RCPT_OK)
+		return finish(a->cmd, r, &d);
+	ef.name = strcmp(path, "-") == 0 ? "stdin" : path;
+	ef.text = text;
+	ef.len = len;
+	ef.submitter = who(a->v[OPT_SUBMITTER], name);
+	st = run_write(a, &w);
+	if (st != RCPT_CLI_EXIT_OK)
+		rcpt_cli_warn(a->cmd,
+		    "%s: stopped after appending %zu event%s; receipts "
+		    "already appended stay in the chain",
+		    ef.name, ef.appended, ef.appended == 1 ? "" : "s");
+	free(text);
+	return st;
+}
+
 int
 cmd_append(int argc, char *argv[])
 {
 	static const struct spec sp = {
 	    .allowed = OPT(OPT_CHAIN) | OPT(OPT_TYPE) | OPT(OPT_TAG) |
-	               OPT(OPT_SUBMITTER) | OPT(OPT_DATA_FILE),
-	    .required = OPT(OPT_CHAIN) | OPT(OPT_TYPE),
+	               OPT(OPT_SUBMITTER) | OPT(OPT_DATA_FILE) |
+	               OPT(OPT_EVENTS),
+	    .required = OPT(OPT_CHAIN),
 	    .operands = 1,
 	    .flags = NEED_KS,
 	};
@@ -562,6 +664,17 @@ cmd_append(int argc, char *argv[])
 
 	if ((st = parse_args(argc, argv, &sp, &a)) >= 0)
 		return st;
+	if (a.v[OPT_EVENTS] != NULL) {
+		if (a.v[OPT_TYPE] != NULL || a.n_tags > 0 ||
+		    a.operand != NULL || a.v[OPT_DATA_FILE] != NULL)
+			return rcpt_cli_usage_error(a.cmd,
+			    "--events excludes --type, --tag, DATA and "
+			    "--data-file");
+		return append_file(&a);
+	}
+	if (a.v[OPT_TYPE] == NULL)
+		return rcpt_cli_usage_error(
+		    a.cmd, "--type is required (or --events FILE)");
 	if (a.operand != NULL && a.v[OPT_DATA_FILE] != NULL)
 		return rcpt_cli_usage_error(
 		    a.cmd, "DATA and --data-file exclude each other");

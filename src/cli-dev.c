@@ -41,7 +41,6 @@
 #include "softkey.h"
 #include "ts.h"
 
-#define EVENTS_MAX_BYTES   ((size_t)256 * 1024 * 1024)
 #define RECEIPTS_MAX_BYTES ((size_t)1024 * 1024 * 1024)
 #define KEYS_MAX_BYTES     ((size_t)RCPT_BUNDLE_KEYS_MAX)
 
@@ -224,54 +223,19 @@ static int
 append_event(struct chain_job *j, FILE *f, size_t lineno, const char *text,
     size_t len, bool last, struct rcpt_diag *diag)
 {
-	struct rcpt_chain_event ev = {0};
+	struct rcpt_chain_event ev;
 	struct rcpt_receipt rec;
 	struct rcpt_diag sub = {0};
-	json_object *doc = NULL, *type = NULL, *tags = NULL, *data = NULL;
+	json_object *doc = NULL;
 	char ts[RCPT_TS_LEN + 1];
 	int r = RCPT_E_INTERNAL;
 
 	rcpt_receipt_init(&rec);
-	/* One more level than data may use: the event object itself. */
-	if ((r = rcpt_json_parse(text, len, RCPT_JSON_DEPTH_DEFAULT + 1,
-	         "event", &doc, &sub)) != RCPT_OK)
+	if ((r = rcpt_cli_event_parse(text, len, &doc, &ev, &sub)) != RCPT_OK)
 		goto out;
-	if (!json_object_is_type(doc, json_type_object)) {
-		r = rcpt_diag(&sub, RCPT_E_INVAL, "event: must be an object");
-		goto out;
-	}
-	json_object_object_foreach(doc, name, val)
-	{
-		(void)val;
-		if (strcmp(name, "type") != 0 && strcmp(name, "data") != 0 &&
-		    strcmp(name, "tags") != 0) {
-			r = rcpt_diag(&sub, RCPT_E_INVAL,
-			    "event: only type, data and tags are allowed");
-			goto out;
-		}
-	}
-	if (!json_object_object_get_ex(doc, "type", &type) ||
-	    !json_object_is_type(type, json_type_string)) {
-		r = rcpt_diag(
-		    &sub, RCPT_E_INVAL, "event.type: must be a string");
-		goto out;
-	}
-	if (!json_object_object_get_ex(doc, "data", &data)) {
-		r = rcpt_diag(&sub, RCPT_E_INVAL, "event.data: missing");
-		goto out;
-	}
-	if (json_object_object_get_ex(doc, "tags", &tags) &&
-	    !json_object_is_type(tags, json_type_array)) {
-		r = rcpt_diag(&sub, RCPT_E_INVAL,
-		    "event.tags: must be an array of strings");
-		goto out;
-	}
 	if ((r = now_ts(ts, &sub)) != RCPT_OK)
 		goto out;
-	ev.type = json_object_get_string(type);
-	ev.tags = tags;
 	ev.submitter = j->submitter;
-	ev.data = data;
 	ev.ts = ts;
 	ev.seal = last;
 	if ((r = rcpt_chain_append(&j->chain, &ev, j->signer, &rec, &sub)) !=
@@ -294,8 +258,10 @@ write_receipts(struct chain_job *j, const char *name, const char *origin,
     struct rcpt_diag *diag)
 {
 	struct rcpt_receipt rec;
+	struct rcpt_cli_lines it;
 	FILE *f = NULL;
-	size_t pos = 0, lineno = 0;
+	const char *line;
+	size_t len;
 	int r = RCPT_E_INTERNAL;
 
 	rcpt_receipt_init(&rec);
@@ -308,18 +274,11 @@ write_receipts(struct chain_job *j, const char *name, const char *origin,
 		goto out;
 	if ((r = emit_receipt(f, &rec, &j->acc, diag)) != RCPT_OK)
 		goto out;
-	while (pos < events_len) {
-		const char *line = events + pos;
-		const char *nl = memchr(line, '\n', events_len - pos);
-		size_t len =
-		    nl != NULL ? (size_t)(nl - line) : events_len - pos;
-
-		lineno++;
-		pos += len + (nl != NULL);
-		if ((r = append_event(j, f, lineno, line, len,
-		         pos >= events_len, diag)) != RCPT_OK)
+	rcpt_cli_lines_init(&it, events, events_len);
+	while (rcpt_cli_lines_next(&it, &line, &len))
+		if ((r = append_event(j, f, it.lineno, line, len,
+		         rcpt_cli_lines_at_end(&it), diag)) != RCPT_OK)
 			goto out;
-	}
 	r = RCPT_OK;
 out:
 	rcpt_receipt_clear(&rec);
@@ -426,7 +385,7 @@ cmd_dev_chain(int argc, char *argv[])
 	j.outdir = argv[optind + 1];
 	rcpt_chain_init(&j.chain);
 
-	if ((r = rcpt_cli_read_file(j.events_path, EVENTS_MAX_BYTES, &events,
+	if ((r = rcpt_cli_read_file(j.events_path, RCPT_CLI_EVENTS_MAX, &events,
 	         &events_len, &diag)) != RCPT_OK)
 		goto out;
 	if ((r = rcpt_softkey_open(key_path, &key, &diag)) != RCPT_OK)

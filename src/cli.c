@@ -143,17 +143,22 @@ static const struct command commands[] = {
         "  --chain NAME      chain name\n"
         "  --origin ORIGIN   checkpoint origin\n"
         "  --sealing MODE    each (default) or batch\n" ADMIN_OPTIONS},
-    {"append", cmd_append,
-        "append one event to a stored chain (daemon stopped)",
-        "--chain NAME --type TYPE [--tag TAG]...\n"
-        "[--submitter NAME] [DATA | --data-file FILE | -]\n" ADMIN_SYNOPSIS,
+    {"append", cmd_append, "append events to a stored chain (daemon stopped)",
+        "--chain NAME [--submitter NAME]\n"
+        "{--type TYPE [--tag TAG]...\n"
+        " [DATA | --data-file FILE | -] | --events FILE}\n" ADMIN_SYNOPSIS,
         "  --chain NAME      chain name\n"
         "  --type TYPE       event type; receiptd.* is reserved\n"
         "  --tag TAG         a tag; repeatable, at most 32\n"
         "  --submitter NAME  submitter (default: the login name)\n"
         "  --data-file FILE  the event's JSON data (- is stdin)\n"
-        "  DATA              the event's JSON data (default: "
-        "null)\n" ADMIN_OPTIONS},
+        "  DATA              the event's JSON data (default: null)\n"
+        "  --events FILE     instead: each line of FILE, a "
+        "{\"type\",\"data\",\"tags\"}\n"
+        "                    object, in order (- is stdin); stops at "
+        "the first\n"
+        "                    bad line, keeping the receipts before "
+        "it\n" ADMIN_OPTIONS},
     {"rotate", cmd_rotate, "rotate a chain to a new key (daemon stopped)",
         "--chain NAME --reason TEXT [--operator NAME]\n"
         "[--witness NAME]... [--token-serial SERIAL]\n"

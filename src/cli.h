@@ -19,6 +19,9 @@
 
 #include "err.h"
 
+struct json_object;
+struct rcpt_chain_event;
+
 #define RCPT_CLI_EXIT_OK     0 /* clean, success */
 #define RCPT_CLI_EXIT_BROKEN 1 /* broken or refused input */
 #define RCPT_CLI_EXIT_USAGE  2 /* usage or I/O error */
@@ -51,7 +54,7 @@ int cmd_dev_chain(int argc, char *argv[]);
 int cmd_dev_bundle(int argc, char *argv[]);
 /** `chain-create`: a new chain in a store, offline (cli-admin.c). */
 int cmd_chain_create(int argc, char *argv[]);
-/** `append`: one event appended to a stored chain, offline (cli-admin.c). */
+/** `append`: events appended to a stored chain, offline (cli-admin.c). */
 int cmd_append(int argc, char *argv[]);
 /** `rotate`: a key rotation with its ceremony record (cli-admin.c). */
 int cmd_rotate(int argc, char *argv[]);
@@ -126,5 +129,57 @@ int rcpt_cli_default_threads(void);
  * @return RCPT_OK or RCPT_E_IO.
  */
 int rcpt_cli_write_stdout(const void *p, size_t len) RCPT_MUST_CHECK;
+
+/* Events files (cli-event.c) */
+
+/* Largest events file dev-chain and append --events read. */
+#define RCPT_CLI_EVENTS_MAX ((size_t)256 * 1024 * 1024)
+
+/*
+ * A walk over the lines of a text, split at "\n"; a last line without
+ * its newline counts too, and an empty text has no lines.
+ */
+struct rcpt_cli_lines {
+	const char *text; /* borrowed */
+	size_t len;
+	size_t pos;    /* offset of the next line */
+	size_t lineno; /* of the line last returned, from 1 */
+};
+
+/** Starts a walk over @p text (@p len bytes, borrowed until it ends). */
+void rcpt_cli_lines_init(
+    struct rcpt_cli_lines *it, const char *text, size_t len);
+
+/**
+ * Gives the next line, without its "\n", and counts it in @p it->lineno.
+ * @param[out] line_out borrowed from the text; not NUL-terminated.
+ * @return 1 with a line, 0 when there are no more.
+ */
+int rcpt_cli_lines_next(
+    struct rcpt_cli_lines *it, const char **line_out, size_t *len_out);
+
+/** 1 when no line is left (the line last returned was the last). */
+int rcpt_cli_lines_at_end(const struct rcpt_cli_lines *it);
+
+/**
+ * Parses one line of an events file: a JSON object with only "type" (a
+ * string), "data" (required, any JSON) and "tags" (an array, optional).
+ * A type starting with "receiptd." in any letter case is refused (SPEC
+ * 4).  Type characters, tags and the size of data are left to the chain
+ * writer.  Messages start with the member ("event.data: missing"), never
+ * with a file or line: the caller adds those.
+ * @param[out] doc_out the parsed line, a new reference the caller
+ * releases with json_object_put() once done with @p ev_out; NULL on
+ * failure.
+ * @param[out] ev_out zeroed, then type, tags and data point into
+ * *@p doc_out (tags NULL when absent, data NULL for JSON null); the
+ * caller sets submitter, ts and seal.
+ * @return RCPT_OK; RCPT_E_PARSE (not JSON), RCPT_E_INVAL (a rule above
+ * or I-JSON), RCPT_E_TOO_LARGE (nested too deep), RCPT_E_NOMEM; @p diag
+ * names the member and the rule.
+ */
+int rcpt_cli_event_parse(const char *text, size_t len,
+    struct json_object **doc_out, struct rcpt_chain_event *ev_out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 #endif

@@ -37,7 +37,8 @@ src_receiptctl_SOURCES = \
 	src/cli-keygen.c \
 	src/cli-dev.c \
 	src/cli-token.c \
-	src/cli-admin.c
+	src/cli-admin.c \
+	src/cli-event.c
 src_receiptctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LMDB_CFLAGS) \
 	-DPROVIDERS_DIR=\"$(providersdir)\"
 src_receiptctl_LDADD = src/libappliance.la keystore/libkeystore.la \

@@ -956,6 +956,234 @@ test_help(void)
 	}
 }
 
+/* append --events: a chain of its own, "evts", in the same store */
+
+/* conf/sample-events.jsonl, byte for byte. */
+static const char sample_events[] =
+    "{\"type\":\"ai.inference\",\"tags\":[\"credit-scoring\","
+    "\"model:risk-v7\"],\"data\":{\"model\":\"risk-v7\","
+    "\"model_version\":\"7.2.1\","
+    "\"input_sha256\":\"9f2c4e1a7b3d5f60812e4a9c0b7d3e5f"
+    "1a2c4b6d8e0f1a3c5b7d9e1f3a5c7b9d\","
+    "\"decision\":\"decline\",\"score\":0.183,"
+    "\"explanation_ref\":\"xai/2026/11/21/8841\"}}\n"
+    "{\"type\":\"soc2.access\",\"tags\":[\"soc2\",\"CC6.1\"],"
+    "\"data\":{\"actor\":\"alice@example.com\",\"action\":\"read\","
+    "\"resource\":\"s3://prod-customer-exports/2026-11.csv\","
+    "\"result\":\"allowed\",\"mfa\":true,"
+    "\"source_ip\":\"203.0.113.7\"}}\n"
+    "{\"type\":\"agent.decision\",\"tags\":[\"agent:procure-bot\","
+    "\"tool-call\"],\"data\":{\"agent\":\"procure-bot\","
+    "\"run_id\":\"run-5c1f\",\"step\":4,"
+    "\"tool\":\"purchase_order.create\","
+    "\"arguments\":{\"vendor\":\"ACME GmbH\",\"amount_eur\":1250.5},"
+    "\"approved_by\":null,\"policy\":\"auto-approve-under-2000\"}}\n"
+    "{\"type\":\"clinical.decision\",\"tags\":[\"triage\","
+    "\"ward:ED\"],\"data\":{\"system\":\"triage-assist\","
+    "\"version\":\"3.0.4\","
+    "\"patient_data_sha256\":\"4b1d3c7e9a2f60815e3d7c9b1a0f2e4d"
+    "6c8b0a1f3e5d7c9b2a4f6e8d0c1b3a5f\","
+    "\"recommendation\":\"ESI-2\",\"clinician_override\":false,"
+    "\"salt_note\":\"patient data hashed with a per-record salt "
+    "kept in the EHR\"}}\n";
+
+/* Writes @p text to the scratch file @p name; caller frees the path. */
+static char *
+events_file(const char *name, const char *text)
+{
+	char *file = tpath(name);
+
+	CU_ASSERT_FATAL(rcpt_test_write_file(file, text, strlen(text)) == 0);
+	return file;
+}
+
+/* Exports chain evts and checks that it verifies CLEAN with @p n events. */
+static void
+expect_evts_clean(size_t n)
+{
+	char *keys = tpath("evts.jwks.json"), *jsonl = tpath("evts.jsonl");
+	char want[128], *out;
+
+	export("evts", keys, jsonl);
+	(void)snprintf(want, sizeof(want),
+	    "Chain integrity: CLEAN (%zu events, 0 gaps)\n", n);
+	out = verify(jsonl, keys, 0);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	free(out);
+	free(jsonl);
+	free(keys);
+}
+
+static void
+test_append_events(void)
+{
+	char *file = events_file("samples.jsonl", sample_events);
+	json_object *rec, *want;
+	struct run r;
+
+	admin(&r, NULL, "chain-create", "--chain", "evts", "--origin", ORIGIN,
+	    (char *)NULL);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	run_clear(&r);
+
+	admin(&r, NULL, "append", "--chain", "evts", "--events", file,
+	    "--submitter", "svc-batch", (char *)NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	if (r.status != 0)
+		fprintf(stderr, "\nappend --events: %s\n", r.err);
+	CU_ASSERT_PTR_NULL(strstr(r.err, "stopped"));
+	/* One receipt a line, in the file's order. */
+	for (size_t i = 0; i < NSAMPLES; i++) {
+		rec = line_json(r.out, i);
+		want = json_tokener_parse(samples[i].data);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+		CU_ASSERT_EQUAL(jint(rec, "seq"), (int64_t)i + 1);
+		CU_ASSERT_STRING_EQUAL(jstr(rec, "chain"), "evts");
+		CU_ASSERT_STRING_EQUAL(jstr(rec, "type"), samples[i].type);
+		CU_ASSERT_STRING_EQUAL(jstr(rec, "submitter"), "svc-batch");
+		CU_ASSERT(json_object_equal(jget(rec, "data"), want));
+		CU_ASSERT_EQUAL(json_object_array_length(jget(rec, "tags")), 2);
+		CU_ASSERT_STRING_EQUAL(
+		    json_object_get_string(
+		        json_object_array_get_idx(jget(rec, "tags"), 0)),
+		    samples[i].tag1);
+		json_object_put(want);
+		json_object_put(rec);
+	}
+	CU_ASSERT_PTR_NULL(line_json(r.out, NSAMPLES));
+	run_clear(&r);
+	expect_evts_clean(1 + NSAMPLES);
+	free(file);
+}
+
+static void
+test_append_events_bad_line(void)
+{
+	char want[4200];
+	char *file = events_file("bad3.jsonl",
+	    "{\"type\":\"a.one\",\"data\":1}\n"
+	    "{\"type\":\"a.two\",\"data\":[2],\"tags\":[\"t\"]}\n"
+	    "{\"type\":\"a.three\"}\n"
+	    "{\"type\":\"a.four\",\"data\":4}\n");
+	json_object *rec;
+	struct run r;
+
+	admin(&r, NULL, "append", "--chain", "evts", "--events", file,
+	    (char *)NULL);
+	CU_ASSERT_EQUAL(r.status, 1);
+	(void)snprintf(want, sizeof(want),
+	    "receiptctl append: %s line 3: event.data: missing\n", file);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, want));
+	(void)snprintf(want, sizeof(want),
+	    "receiptctl append: %s: stopped after appending 2 events; "
+	    "receipts already appended stay in the chain\n",
+	    file);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, want));
+	/* Lines 1 and 2 were stored and printed; line 4 was not tried. */
+	rec = line_json(r.out, 0);
+	CU_ASSERT_STRING_EQUAL(jstr(rec, "type"), "a.one");
+	CU_ASSERT_EQUAL(jint(rec, "seq"), 1 + NSAMPLES);
+	json_object_put(rec);
+	rec = line_json(r.out, 1);
+	CU_ASSERT_STRING_EQUAL(jstr(rec, "type"), "a.two");
+	CU_ASSERT_EQUAL(jint(rec, "seq"), 2 + NSAMPLES);
+	json_object_put(rec);
+	CU_ASSERT_PTR_NULL(line_json(r.out, 2));
+	run_clear(&r);
+	expect_evts_clean(3 + NSAMPLES);
+	free(file);
+}
+
+static void
+test_append_events_refusals(void)
+{
+	/* Each rule of an event line, refused on line 1. */
+	static const struct {
+		const char *line, *msg;
+		int status;
+	} bad[] = {
+	    {"[1]", "event: must be an object", 1},
+	    {"{\"type\":\"t\",\"data\":1,\"kid\":\"k\"}",
+	        "event: only type, data and tags are allowed", 1},
+	    {"{\"data\":1}", "event.type: must be a string", 1},
+	    {"{\"type\":7,\"data\":1}", "event.type: must be a string", 1},
+	    {"{\"type\":\"t\",\"tags\":[]}", "event.data: missing", 1},
+	    {"{\"type\":\"t\",\"data\":1,\"tags\":\"x\"}",
+	        "event.tags: must be an array of strings", 1},
+	    {"{\"type\":\"ReceiptD.genesis\",\"data\":1}",
+	        "type: names starting with \"receiptd.\" are reserved "
+	        "(SPEC 4)",
+	        1},
+	    {"{\"type\":\"t\",\"data\":{\"a\":1,\"a\":2}}",
+	        "event.data.a: ", 1},
+	    {"{\"type\":\"t\",\"data\":1,\"tags\":[\"\"]}", "tags[0]", 1},
+	    {"{\"type\":", "event", 1},
+	    {"\n", "event", 1},
+	};
+	char want[4200], *file;
+	struct run r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		file = events_file("bad1.jsonl", bad[i].line);
+		admin(&r, NULL, "append", "--chain", "evts", "--events", file,
+		    (char *)NULL);
+		(void)snprintf(want, sizeof(want),
+		    "receiptctl append: %s line 1: %s", file, bad[i].msg);
+		CU_ASSERT_STRING_EQUAL(r.out, "");
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(r.err, "stopped after appending 0 events"));
+		expect_fail(&r, bad[i].status, want);
+		free(file);
+	}
+
+	/* An empty file appends nothing; stdin may lack a final newline. */
+	file = events_file("empty.jsonl", "");
+	admin(&r, NULL, "append", "--chain", "evts", "--events", file,
+	    (char *)NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	run_clear(&r);
+	admin(&r, "{\"type\":\"a.five\",\"data\":null}", "append", "--chain",
+	    "evts", "--events", "-", (char *)NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"type\":\"a.five\""));
+	CU_ASSERT_PTR_NULL(line_json(r.out, 1));
+	run_clear(&r);
+	admin(&r, "{\"type\":\"t\"}", "append", "--chain", "evts", "--events",
+	    "-", (char *)NULL);
+	expect_fail(&r, 1, "receiptctl append: stdin line 1: event.data: ");
+
+	/* Usage: --events alone says what the events are. */
+	admin(&r, NULL, "append", "--chain", "evts", "--events", file, "--type",
+	    "t", (char *)NULL);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	expect_fail(&r, 2,
+	    "receiptctl append: --events excludes --type, --tag, DATA and "
+	    "--data-file");
+	admin(&r, NULL, "append", "--chain", "evts", "--events", file, "--tag",
+	    "t", (char *)NULL);
+	expect_fail(&r, 2, "--events excludes");
+	admin(&r, NULL, "append", "--chain", "evts", "--events", file, "{}",
+	    (char *)NULL);
+	expect_fail(&r, 2, "--events excludes");
+	admin(&r, NULL, "append", "--chain", "evts", "--events", file,
+	    "--data-file", file, (char *)NULL);
+	expect_fail(&r, 2, "--events excludes");
+	free(file);
+	file = tpath("no-such-events.jsonl");
+	admin(&r, NULL, "append", "--chain", "evts", "--events", file,
+	    (char *)NULL);
+	expect_fail(&r, 2, "receiptctl append: ");
+	admin(&r, NULL, "chain-create", "--chain", "x", "--origin", ORIGIN,
+	    "--events", file, (char *)NULL);
+	expect_fail(&r, 2, "--events: unknown option");
+	free(file);
+
+	/* Only a.five was added by all this. */
+	expect_evts_clean(4 + NSAMPLES);
+}
+
 /* PKCS#11 on SoftHSM */
 
 static int
@@ -1102,6 +1330,10 @@ static CU_TestInfo soft_tests[] = {
     {"a restored store copy is refused", test_anchor_refuses_rollback},
     {"usage and provider refusals", test_refusals},
     {"every command has help", test_help},
+    {"append --events stores a file of events", test_append_events},
+    {"append --events stops at a bad line", test_append_events_bad_line},
+    {"append --events refuses bad lines and usage",
+        test_append_events_refusals},
     CU_TEST_INFO_NULL,
 };
 
