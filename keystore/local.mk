@@ -3,7 +3,7 @@
 # software provider.  The PKCS#11 provider is a plugin of its own.
 noinst_LTLIBRARIES += keystore/libkeystore.la
 keystore_libkeystore_la_SOURCES = \
-	keystore/provider.h \
+	keystore/provider.h keystore/provider-util.h \
 	keystore/keystore.c keystore/keystore.h keystore/keystore-int.h \
 	keystore/keystore-signer.c \
 	keystore/provider-soft.c
@@ -13,7 +13,8 @@ keystore_libkeystore_la_LIBADD = src/libreceipt.la $(CRYPTO_LIBS) -ldl
 
 providersdir = $(pkglibdir)/providers
 providers_LTLIBRARIES = keystore/provider-pkcs11.la
-keystore_provider_pkcs11_la_SOURCES = keystore/provider-pkcs11.c
+keystore_provider_pkcs11_la_SOURCES = keystore/provider-pkcs11.c \
+	keystore/provider-util.h
 keystore_provider_pkcs11_la_CFLAGS = $(AM_CFLAGS) $(P11KIT_CFLAGS) $(JSONC_CFLAGS)
 keystore_provider_pkcs11_la_LDFLAGS = -module -avoid-version -shared \
 	-export-symbols-regex '^rcpt_provider_entry$$'

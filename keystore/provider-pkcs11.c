@@ -36,7 +36,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +43,7 @@
 #include <unistd.h>
 
 #include "hsm/hsm.h"
+#include "keystore/provider-util.h"
 #include "keystore/provider.h"
 #include "src/jwk.h"
 #include "src/mem.h"
@@ -64,38 +64,13 @@ struct p11_config {
 	const char *module, *token, *pin_file, *sessions;
 };
 
-static int say(struct rcpt_provider_msg *m, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-say(struct rcpt_provider_msg *m, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (m == NULL || m->text[0] != '\0')
-		return rc;
-	va_start(ap, fmt);
-	(void)vsnprintf(m->text, sizeof(m->text), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* Maps a receiptd code from hsm/ to the provider vocabulary. */
 static int
 prov_code(int r)
 {
+	if (rcpt_provider_code_kept(r))
+		return r;
 	switch (r) {
-	case RCPT_OK:
-	case RCPT_E_INTERNAL:
-	case RCPT_E_NOMEM:
-	case RCPT_E_INVAL:
-	case RCPT_E_NOT_FOUND:
-	case RCPT_E_DENIED:
-	case RCPT_E_KEY_UNAVAILABLE:
-	case RCPT_E_IO:
-	case RCPT_E_CONFIG:
-	case RCPT_E_EXISTS:
-		return r; /* provider.h keeps these numbers */
 	case RCPT_E_TOO_LARGE:
 		return RCPT_PROVIDER_E_TOO_LARGE;
 	case RCPT_E_PARSE:
@@ -105,10 +80,13 @@ prov_code(int r)
 	}
 }
 
+/* Passes on result @p r of a receiptd call, with @p d's message. */
 static int
 from_diag(struct rcpt_provider_msg *m, int r, const struct rcpt_diag *d)
 {
-	return say(m, prov_code(r), "%s", rcpt_diag_msg(d, r));
+	if (r == RCPT_OK)
+		return RCPT_PROVIDER_OK;
+	return rcpt_provider_say(m, prov_code(r), "%s", rcpt_diag_msg(d, r));
 }
 
 /* RFC 7512 path attributes that select a token rather than an object. */
@@ -159,20 +137,20 @@ set_item(struct p11_config *c, const char *key, const char *value,
 		if (strcmp(key, names[i]) != 0)
 			continue;
 		if (*slots[i] != NULL)
-			return say(m, RCPT_PROVIDER_E_CONFIG,
+			return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 			    "config: %s: given twice", names[i]);
 		if (value[0] == '\0')
-			return say(m, RCPT_PROVIDER_E_CONFIG,
+			return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 			    "config: %s: empty value", names[i]);
 		*slots[i] = value;
 		return RCPT_PROVIDER_OK;
 	}
 	if (key_is_printable(key))
-		return say(m, RCPT_PROVIDER_E_CONFIG,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 		    "config: unknown key \"%s\" (known: module, token, "
 		    "pin-file, sessions)",
 		    key);
-	return say(m, RCPT_PROVIDER_E_CONFIG,
+	return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 	    "config: unknown key (known: module, token, pin-file, sessions)");
 }
 
@@ -180,10 +158,10 @@ static int
 check_token_uri(const char *uri, struct rcpt_provider_msg *m)
 {
 	if (strncmp(uri, "pkcs11:", 7) != 0)
-		return say(m, RCPT_PROVIDER_E_CONFIG,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 		    "config: token: must be a pkcs11: URI (RFC 7512)");
 	if (strchr(uri, '?') != NULL)
-		return say(m, RCPT_PROVIDER_E_CONFIG,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 		    "config: token: a URI query is not allowed; use module= "
 		    "and pin-file=");
 	return RCPT_PROVIDER_OK;
@@ -198,13 +176,13 @@ parse_sessions(const char *s, int *out, struct rcpt_provider_msg *m)
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] < '0' || s[i] > '9' || i >= 2 ||
 		    (i == 0 && s[i] == '0'))
-			return say(m, RCPT_PROVIDER_E_CONFIG,
+			return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 			    "config: sessions: must be an integer from 1 to %d",
 			    RCPT_HSM_SESSIONS_MAX);
 		v = v * 10 + (s[i] - '0');
 	}
 	if (v < 1 || v > RCPT_HSM_SESSIONS_MAX)
-		return say(m, RCPT_PROVIDER_E_CONFIG,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 		    "config: sessions: must be an integer from 1 to %d",
 		    RCPT_HSM_SESSIONS_MAX);
 	*out = v;
@@ -224,10 +202,11 @@ parse_config(
 
 	memset(c, 0, sizeof(*c));
 	if (config == NULL || config[0] == '\0')
-		return say(m, RCPT_PROVIDER_E_CONFIG,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 		    "config: empty; need module=, token= and pin-file=");
 	if ((c->buf = rcpt_strdup(config)) == NULL)
-		return say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		return rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 	for (seg = c->buf; seg != NULL; seg = next) {
 		if ((next = strchr(seg, ';')) != NULL)
 			*next++ = '\0';
@@ -237,7 +216,7 @@ parse_config(
 		}
 		in_token = 0;
 		if ((eq = strchr(seg, '=')) == NULL)
-			return say(m, RCPT_PROVIDER_E_CONFIG,
+			return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 			    "config: each item must be key=value, separated by "
 			    "';'");
 		*eq = '\0';
@@ -246,13 +225,13 @@ parse_config(
 		in_token = strcmp(seg, "token") == 0;
 	}
 	if (c->module == NULL)
-		return say(
+		return rcpt_provider_say(
 		    m, RCPT_PROVIDER_E_CONFIG, "config: module: required");
 	if (c->token == NULL)
-		return say(
+		return rcpt_provider_say(
 		    m, RCPT_PROVIDER_E_CONFIG, "config: token: required");
 	if (c->pin_file == NULL)
-		return say(
+		return rcpt_provider_say(
 		    m, RCPT_PROVIDER_E_CONFIG, "config: pin-file: required");
 	return check_token_uri(c->token, m);
 }
@@ -292,7 +271,8 @@ p11_open(const char *config, void **ctx_out, struct rcpt_provider_msg *m)
 		goto out;
 	if ((p = rcpt_calloc(1, sizeof(*p))) == NULL ||
 	    (p->token_uri = rcpt_strdup(c.token)) == NULL) {
-		r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		r = rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 		goto out;
 	}
 	rcpt_diag_clear(&d);
@@ -374,7 +354,7 @@ parse_handle(const struct p11 *p, const char *handle,
 
 	if (handle == NULL || strncmp(handle, p->token_uri, plen) != 0 ||
 	    strncmp(handle + plen, ";object=", 8) != 0)
-		return say(m, RCPT_PROVIDER_E_NOT_FOUND,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_NOT_FOUND,
 		    "handle: not a key of the configured token");
 	for (s = handle + plen + 8; *s != '\0' && *s != ';'; s++) {
 		int hi, lo;
@@ -395,12 +375,12 @@ parse_handle(const struct p11 *p, const char *handle,
 	}
 	label[n] = '\0';
 	if (n == 0 || strcmp(s, HANDLE_TAIL) != 0)
-		return say(m, RCPT_PROVIDER_E_NOT_FOUND,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_NOT_FOUND,
 		    "handle: object: must be a 1-%d byte label followed by "
 		    "\"" HANDLE_TAIL "\"",
 		    RCPT_HSM_LABEL_MAX);
 	if (is_temp(label))
-		return say(m, RCPT_PROVIDER_E_NOT_FOUND,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_NOT_FOUND,
 		    "handle: object: a key that was never finished");
 	return RCPT_PROVIDER_OK;
 }
@@ -422,7 +402,8 @@ p11_list(void *ctx, struct rcpt_provider_key **keys_out, size_t *n_out,
 	if ((r = rcpt_hsm_list(p->h, &hk, &n, &d)) != RCPT_OK)
 		return from_diag(m, r, &d);
 	if (n > 0 && (keys = rcpt_calloc(n, sizeof(*keys))) == NULL) {
-		r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		r = rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -431,7 +412,8 @@ p11_list(void *ctx, struct rcpt_provider_key **keys_out, size_t *n_out,
 			continue; /* orphan of an interrupted generate */
 		memcpy(keys[k].pub, hk[i].pub, sizeof(keys[k].pub));
 		if ((keys[k].handle = make_handle(p, hk[i].label)) == NULL) {
-			r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+			r = rcpt_provider_say(
+			    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 			goto out;
 		}
 		k++;
@@ -457,7 +439,7 @@ temp_label(char out[RCPT_HSM_LABEL_MAX + 1], struct rcpt_provider_msg *m)
 	size_t i, n = strlen(TEMP_PREFIX);
 
 	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		return say(
+		return rcpt_provider_say(
 		    m, RCPT_PROVIDER_E_INTERNAL, "generate: getrandom failed");
 	memcpy(out, TEMP_PREFIX, n);
 	for (i = 0; i < sizeof(b); i++) {
@@ -492,16 +474,16 @@ p11_generate(void *ctx, const char *label, char **handle_out,
 	if ((r = rcpt_hsm_generate(p->h, tmp, pub, &d)) != RCPT_OK)
 		return from_diag(m, r, &d);
 	if ((r = rcpt_jwk_kid(pub, kid)) != RCPT_OK)
-		return say(m, prov_code(r),
+		return rcpt_provider_say(m, prov_code(r),
 		    "generate: cannot compute the kid of the new key");
 	rcpt_diag_clear(&d);
 	if ((r = rcpt_hsm_relabel(p->h, tmp, kid, &d)) != RCPT_OK)
-		return say(m, prov_code(r),
+		return rcpt_provider_say(m, prov_code(r),
 		    "generate: key made but not named by its kid, left "
 		    "unused: %s",
 		    rcpt_diag_msg(&d, r));
 	if ((h = make_handle(p, kid)) == NULL)
-		return say(m, RCPT_PROVIDER_E_NOMEM,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_NOMEM,
 		    "out of memory after generating key %s", kid);
 	memcpy(pub_out, pub, sizeof(pub));
 	*handle_out = h;
@@ -520,9 +502,8 @@ p11_public_key(void *ctx, const char *handle, uint8_t pub_out[32],
 	if ((r = parse_handle(p, handle, label, m)) != RCPT_PROVIDER_OK)
 		return r;
 	rcpt_diag_clear(&d);
-	if ((r = rcpt_hsm_public_key(p->h, label, pub_out, &d)) != RCPT_OK)
-		return from_diag(m, r, &d);
-	return RCPT_PROVIDER_OK;
+	r = rcpt_hsm_public_key(p->h, label, pub_out, &d);
+	return from_diag(m, r, &d);
 }
 
 static int
@@ -537,10 +518,8 @@ p11_sign(void *ctx, const char *handle, const uint8_t *msg_in, size_t len,
 	if ((r = parse_handle(p, handle, label, m)) != RCPT_PROVIDER_OK)
 		return r;
 	rcpt_diag_clear(&d);
-	if ((r = rcpt_hsm_sign(p->h, label, msg_in, len, sig_out, &d)) !=
-	    RCPT_OK)
-		return from_diag(m, r, &d);
-	return RCPT_PROVIDER_OK;
+	r = rcpt_hsm_sign(p->h, label, msg_in, len, sig_out, &d);
+	return from_diag(m, r, &d);
 }
 
 static int
@@ -551,9 +530,8 @@ p11_health(void *ctx, struct rcpt_provider_msg *m)
 	int r;
 
 	rcpt_diag_clear(&d);
-	if ((r = rcpt_hsm_health(p->h, &d)) != RCPT_OK)
-		return from_diag(m, r, &d);
-	return RCPT_PROVIDER_OK;
+	r = rcpt_hsm_health(p->h, &d);
+	return from_diag(m, r, &d);
 }
 
 static int
@@ -565,10 +543,8 @@ p11_data_read(void *ctx, const char *name, uint8_t *buf, size_t cap,
 	int r;
 
 	rcpt_diag_clear(&d);
-	if ((r = rcpt_hsm_data_read(p->h, name, buf, cap, len_out, &d)) !=
-	    RCPT_OK)
-		return from_diag(m, r, &d);
-	return RCPT_PROVIDER_OK;
+	r = rcpt_hsm_data_read(p->h, name, buf, cap, len_out, &d);
+	return from_diag(m, r, &d);
 }
 
 static int
@@ -580,9 +556,8 @@ p11_data_write(void *ctx, const char *name, const uint8_t *buf, size_t len,
 	int r;
 
 	rcpt_diag_clear(&d);
-	if ((r = rcpt_hsm_data_write(p->h, name, buf, len, &d)) != RCPT_OK)
-		return from_diag(m, r, &d);
-	return RCPT_PROVIDER_OK;
+	r = rcpt_hsm_data_write(p->h, name, buf, len, &d);
+	return from_diag(m, r, &d);
 }
 
 static void

@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include <unistd.h>
 
 #include "keystore/keystore.h"
+#include "keystore/provider-util.h"
 #include "src/mem.h"
 #include "src/softkey.h"
 
@@ -53,38 +53,13 @@ struct soft {
 	unsigned counter; /* for temporary names in generate */
 };
 
-static int say(struct rcpt_provider_msg *m, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-say(struct rcpt_provider_msg *m, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (m == NULL || m->text[0] != '\0')
-		return rc;
-	va_start(ap, fmt);
-	(void)vsnprintf(m->text, sizeof(m->text), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* Maps a receiptd code from src/softkey to the provider vocabulary. */
 static int
 prov_code(int r)
 {
+	if (rcpt_provider_code_kept(r))
+		return r;
 	switch (r) {
-	case RCPT_OK:
-	case RCPT_E_INTERNAL:
-	case RCPT_E_NOMEM:
-	case RCPT_E_INVAL:
-	case RCPT_E_NOT_FOUND:
-	case RCPT_E_DENIED:
-	case RCPT_E_KEY_UNAVAILABLE:
-	case RCPT_E_IO:
-	case RCPT_E_CONFIG:
-	case RCPT_E_EXISTS:
-		return r; /* provider.h keeps these numbers */
 	case RCPT_E_PARSE:
 	case RCPT_E_TOO_LARGE:
 		return RCPT_PROVIDER_E_CONFIG; /* a malformed key file */
@@ -93,10 +68,13 @@ prov_code(int r)
 	}
 }
 
+/* Passes on result @p r of a receiptd call, with @p d's message. */
 static int
 from_diag(struct rcpt_provider_msg *m, int r, const struct rcpt_diag *d)
 {
-	return say(m, prov_code(r), "%s", rcpt_diag_msg(d, r));
+	if (r == RCPT_OK)
+		return RCPT_PROVIDER_OK;
+	return rcpt_provider_say(m, prov_code(r), "%s", rcpt_diag_msg(d, r));
 }
 
 /* Adds an opened key; takes @p path and @p k, even on failure. */
@@ -148,7 +126,8 @@ open_entry(struct soft *s, const char *name, struct rcpt_provider_msg *m)
 	int r;
 
 	if ((path = join(s->dir, name, "")) == NULL)
-		return say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		return rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 	rcpt_diag_clear(&d);
 	if ((r = rcpt_softkey_open(path, &k, &d)) != RCPT_OK) {
 		free(path);
@@ -158,13 +137,14 @@ open_entry(struct soft *s, const char *name, struct rcpt_provider_msg *m)
 	    strncmp(name, rcpt_softkey_kid(k), len - SUFFIX_LEN) != 0) {
 		rcpt_softkey_close(k);
 		free(path);
-		return say(m, RCPT_PROVIDER_E_CONFIG,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 		    "key file %s: its name is not <kid>.key for the key it "
 		    "holds",
 		    name);
 	}
 	if ((r = add_key(s, path, k)) != RCPT_PROVIDER_OK)
-		return say(m, r, "too many keys or out of memory");
+		return rcpt_provider_say(
+		    m, r, "too many keys or out of memory");
 	return RCPT_PROVIDER_OK;
 }
 
@@ -176,7 +156,7 @@ load_dir(struct soft *s, struct rcpt_provider_msg *m)
 	int r = RCPT_PROVIDER_OK;
 
 	if ((dp = opendir(s->dir)) == NULL)
-		return say(m, RCPT_PROVIDER_E_IO,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_IO,
 		    "config: cannot read directory: %s", strerror(errno));
 	while (r == RCPT_PROVIDER_OK && (errno = 0, e = readdir(dp)) != NULL) {
 		size_t len = strlen(e->d_name);
@@ -188,7 +168,7 @@ load_dir(struct soft *s, struct rcpt_provider_msg *m)
 		r = open_entry(s, e->d_name, m);
 	}
 	if (r == RCPT_PROVIDER_OK && errno != 0)
-		r = say(m, RCPT_PROVIDER_E_IO,
+		r = rcpt_provider_say(m, RCPT_PROVIDER_E_IO,
 		    "config: cannot read directory: %s", strerror(errno));
 	(void)closedir(dp);
 	return r;
@@ -245,22 +225,25 @@ soft_open(const char *config, void **ctx_out, struct rcpt_provider_msg *m)
 
 	*ctx_out = NULL;
 	if (config == NULL || config[0] == '\0')
-		return say(m, RCPT_PROVIDER_E_CONFIG,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 		    "config: must name a key directory or a key file");
 	if (stat(config, &st) != 0) {
 		r = errno == ENOENT ? RCPT_PROVIDER_E_NOT_FOUND
 		                    : RCPT_PROVIDER_E_IO;
-		return say(m, r, "config: %s", strerror(errno));
+		return rcpt_provider_say(m, r, "config: %s", strerror(errno));
 	}
 	if ((s = rcpt_calloc(1, sizeof(*s))) == NULL)
-		return say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		return rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 	if (pthread_mutex_init(&s->lock, NULL) != 0) {
 		free(s);
-		return say(m, RCPT_PROVIDER_E_INTERNAL, "cannot make a mutex");
+		return rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_INTERNAL, "cannot make a mutex");
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if ((s->dir = rcpt_strdup(config)) == NULL) {
-			r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+			r = rcpt_provider_say(
+			    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 			goto out;
 		}
 		if ((r = load_dir(s, m)) != RCPT_PROVIDER_OK)
@@ -273,20 +256,22 @@ soft_open(const char *config, void **ctx_out, struct rcpt_provider_msg *m)
 		}
 		if ((path = rcpt_strdup(config)) == NULL) {
 			rcpt_softkey_close(k);
-			r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+			r = rcpt_provider_say(
+			    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 			goto out;
 		}
 		if ((r = add_key(s, path, k)) != RCPT_PROVIDER_OK) {
-			r = say(m, r, "out of memory");
+			r = rcpt_provider_say(m, r, "out of memory");
 			goto out;
 		}
 	} else {
-		r = say(m, RCPT_PROVIDER_E_CONFIG,
+		r = rcpt_provider_say(m, RCPT_PROVIDER_E_CONFIG,
 		    "config: not a directory or a regular file");
 		goto out;
 	}
 	if ((s->data_dir = parent_dir(config, S_ISDIR(st.st_mode))) == NULL) {
-		r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		r = rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 		goto out;
 	}
 	*ctx_out = s;
@@ -342,7 +327,7 @@ soft_list(void *ctx, struct rcpt_provider_key **keys_out, size_t *n_out,
 		for (i = 0; keys != NULL && i < n; i++)
 			free(keys[i].handle);
 		free(keys);
-		return say(m, r, "out of memory");
+		return rcpt_provider_say(m, r, "out of memory");
 	}
 	*keys_out = keys;
 	*n_out = n;
@@ -381,7 +366,8 @@ make_temp(struct soft *s, char **tmp_out, struct rcpt_provider_msg *m)
 		    name, sizeof(name), ".new-%ld-%u.tmp", (long)getpid(), c);
 		free(*tmp_out);
 		if ((*tmp_out = join(s->dir, name, "")) == NULL)
-			return say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+			return rcpt_provider_say(
+			    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 		rcpt_diag_clear(&d);
 		r = rcpt_softkey_generate(*tmp_out, &d);
 	}
@@ -411,7 +397,7 @@ soft_generate(void *ctx, const char *label, char **handle_out,
 	(void)label; /* a software key is named by its kid */
 	*handle_out = NULL;
 	if (s->dir == NULL)
-		return say(m, RCPT_PROVIDER_E_INVAL,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_INVAL,
 		    "generate: config names a single key file; generating "
 		    "needs a key directory");
 	if ((r = make_temp(s, &tmp, m)) != RCPT_PROVIDER_OK)
@@ -423,18 +409,19 @@ soft_generate(void *ctx, const char *label, char **handle_out,
 	}
 	if ((path = join(s->dir, rcpt_softkey_kid(k), SUFFIX)) == NULL ||
 	    (h = rcpt_strdup(path)) == NULL) {
-		r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		r = rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 		goto out;
 	}
 	if (link(tmp, path) != 0) {
 		r = errno == EEXIST ? RCPT_PROVIDER_E_EXISTS
 		                    : RCPT_PROVIDER_E_IO;
-		r = say(m, r, "generate: cannot name the key file: %s",
-		    strerror(errno));
+		r = rcpt_provider_say(m, r,
+		    "generate: cannot name the key file: %s", strerror(errno));
 		goto out;
 	}
 	if (unlink(tmp) != 0 || sync_dir(s->dir) != 0) {
-		r = say(m, RCPT_PROVIDER_E_IO,
+		r = rcpt_provider_say(m, RCPT_PROVIDER_E_IO,
 		    "generate: cannot make the key file durable: %s",
 		    strerror(errno));
 		(void)unlink(path);
@@ -447,7 +434,8 @@ soft_generate(void *ctx, const char *label, char **handle_out,
 	path = NULL;
 	k = NULL;
 	if (r != RCPT_PROVIDER_OK) {
-		r = say(m, r, "generate: key made but cannot be kept open");
+		r = rcpt_provider_say(
+		    m, r, "generate: key made but cannot be kept open");
 		goto out;
 	}
 	*handle_out = h;
@@ -470,7 +458,8 @@ soft_public_key(void *ctx, const char *handle, uint8_t pub_out[32],
 	struct rcpt_softkey *k = find(ctx, handle);
 
 	if (k == NULL)
-		return say(m, RCPT_PROVIDER_E_NOT_FOUND, "handle: no such key");
+		return rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOT_FOUND, "handle: no such key");
 	memcpy(pub_out, rcpt_softkey_public(k), 32);
 	return RCPT_PROVIDER_OK;
 }
@@ -483,10 +472,12 @@ soft_sign(void *ctx, const char *handle, const uint8_t *msg_in, size_t len,
 	int r;
 
 	if (k == NULL)
-		return say(m, RCPT_PROVIDER_E_NOT_FOUND, "handle: no such key");
+		return rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOT_FOUND, "handle: no such key");
 	r = rcpt_softkey_sign_msg(k, rcpt_softkey_kid(k), msg_in, len, sig_out);
 	if (r != RCPT_OK)
-		return say(m, prov_code(r), "sign: %s", rcpt_strerror(r));
+		return rcpt_provider_say(
+		    m, prov_code(r), "sign: %s", rcpt_strerror(r));
 	return RCPT_PROVIDER_OK;
 }
 
@@ -497,7 +488,7 @@ soft_health(void *ctx, struct rcpt_provider_msg *m)
 	struct stat st;
 
 	if (s->dir != NULL && (stat(s->dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-		return say(m, RCPT_PROVIDER_E_UNAVAILABLE,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_UNAVAILABLE,
 		    "health: key directory is gone");
 	return RCPT_PROVIDER_OK;
 }
@@ -532,24 +523,26 @@ soft_data_read(void *ctx, const char *name, uint8_t *buf, size_t cap,
 
 	*len_out = 0;
 	if ((path = join(s->data_dir, name, DATA_SUFFIX)) == NULL)
-		return say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		return rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	free(path);
 	if (fd < 0)
-		return say(m,
+		return rcpt_provider_say(m,
 		    errno == ENOENT ? RCPT_PROVIDER_E_NOT_FOUND
 		                    : RCPT_PROVIDER_E_IO,
 		    "data %s: cannot open: %s", name, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = say(
+		r = rcpt_provider_say(
 		    m, RCPT_PROVIDER_E_IO, "data %s: not a regular file", name);
 	} else if ((uintmax_t)st.st_size > cap) {
 		*len_out = (size_t)st.st_size;
-		r = say(m, RCPT_PROVIDER_E_TOO_LARGE,
+		r = rcpt_provider_say(m, RCPT_PROVIDER_E_TOO_LARGE,
 		    "data %s: value of %jd bytes exceeds the buffer", name,
 		    (intmax_t)st.st_size);
 	} else if (read_all(fd, buf, (size_t)st.st_size) != 0) {
-		r = say(m, RCPT_PROVIDER_E_IO, "data %s: short read", name);
+		r = rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_IO, "data %s: short read", name);
 	} else {
 		*len_out = (size_t)st.st_size;
 		r = RCPT_PROVIDER_OK;
@@ -596,7 +589,7 @@ soft_data_write(void *ctx, const char *name, const uint8_t *buf, size_t len,
 	int r = RCPT_PROVIDER_E_INTERNAL;
 
 	if (len > RCPT_KS_DATA_MAX)
-		return say(m, RCPT_PROVIDER_E_TOO_LARGE,
+		return rcpt_provider_say(m, RCPT_PROVIDER_E_TOO_LARGE,
 		    "data %s: value longer than %d bytes", name,
 		    RCPT_KS_DATA_MAX);
 	(void)pthread_mutex_lock(&s->lock);
@@ -607,23 +600,24 @@ soft_data_write(void *ctx, const char *name, const uint8_t *buf, size_t len,
 	    tmpname, sizeof(tmpname), ".%s-%ld-%u", name, (long)getpid(), c);
 	if ((tmp = join(s->data_dir, tmpname, ".tmp")) == NULL ||
 	    (path = join(s->data_dir, name, DATA_SUFFIX)) == NULL) {
-		r = say(m, RCPT_PROVIDER_E_NOMEM, "out of memory");
+		r = rcpt_provider_say(
+		    m, RCPT_PROVIDER_E_NOMEM, "out of memory");
 		goto out;
 	}
 	if (write_new(tmp, buf, len) != 0) {
-		r = say(m, RCPT_PROVIDER_E_IO, "data %s: cannot write: %s",
-		    name, strerror(errno));
+		r = rcpt_provider_say(m, RCPT_PROVIDER_E_IO,
+		    "data %s: cannot write: %s", name, strerror(errno));
 		(void)unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, path) != 0) {
-		r = say(m, RCPT_PROVIDER_E_IO, "data %s: cannot rename: %s",
-		    name, strerror(errno));
+		r = rcpt_provider_say(m, RCPT_PROVIDER_E_IO,
+		    "data %s: cannot rename: %s", name, strerror(errno));
 		(void)unlink(tmp);
 		goto out;
 	}
 	if (sync_dir(s->data_dir) != 0) {
-		r = say(m, RCPT_PROVIDER_E_IO,
+		r = rcpt_provider_say(m, RCPT_PROVIDER_E_IO,
 		    "data %s: cannot sync the directory: %s", name,
 		    strerror(errno));
 		goto out;

@@ -203,27 +203,13 @@ out:
 	return r;
 }
 
-/* Adds @p v to @p o; takes @p v in all cases. */
-static int
-add_member(json_object *o, const char *name, json_object *v)
-{
-	if (v == NULL)
-		return RCPT_E_NOMEM;
-	/* json_object_object_add steals v only when it succeeds. */
-	if (json_object_object_add(o, name, v) != 0) {
-		json_object_put(v);
-		return RCPT_E_NOMEM;
-	}
-	return RCPT_OK;
-}
-
 static int
 add_hash(json_object *o, const char *name, const uint8_t h[RCPT_HASH_LEN])
 {
 	char hex[2 * RCPT_HASH_LEN + 1];
 
 	rcpt_hex_encode(h, RCPT_HASH_LEN, hex);
-	return add_member(o, name, json_object_new_string(hex));
+	return rcpt_json_add(o, name, json_object_new_string(hex));
 }
 
 static int
@@ -298,21 +284,21 @@ rcpt_bundle_manifest(const struct rcpt_bundle_parts *parts,
 	r = RCPT_E_NOMEM;
 	if ((m = json_object_new_object()) == NULL)
 		goto out;
-	if ((r = add_member(m, "format",
+	if ((r = rcpt_json_add(m, "format",
 	         json_object_new_string(RCPT_BUNDLE_FORMAT))) != RCPT_OK ||
-	    (r = add_member(m, "chain",
+	    (r = rcpt_json_add(m, "chain",
 	         json_object_new_string(parts->chain))) != RCPT_OK ||
-	    (r = add_member(m, "first_seq",
+	    (r = rcpt_json_add(m, "first_seq",
 	         json_object_new_int64((int64_t)parts->first_seq))) !=
 	        RCPT_OK ||
-	    (r = add_member(m, "last_seq",
+	    (r = rcpt_json_add(m, "last_seq",
 	         json_object_new_int64((int64_t)parts->last_seq))) != RCPT_OK ||
-	    (r = add_member(m, "created",
+	    (r = rcpt_json_add(m, "created",
 	         json_object_new_string(parts->created))) != RCPT_OK ||
-	    (r = add_member(m, "kid", json_object_new_string(s->kid))) !=
+	    (r = rcpt_json_add(m, "kid", json_object_new_string(s->kid))) !=
 	        RCPT_OK)
 		goto out;
-	r = add_member(m, "files", files);
+	r = rcpt_json_add(m, "files", files);
 	files = NULL;
 	if (r != RCPT_OK)
 		goto out;

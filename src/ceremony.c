@@ -113,19 +113,6 @@ check_name(const char *s, const char *what, struct rcpt_diag *diag)
 	return RCPT_OK;
 }
 
-/* Adds @p key to @p obj, taking @p v (json-c steals it on success). */
-static int
-add(json_object *obj, const char *key, json_object *v)
-{
-	if (v == NULL)
-		return RCPT_E_NOMEM;
-	if (json_object_object_add(obj, key, v) != 0) {
-		json_object_put(v);
-		return RCPT_E_NOMEM;
-	}
-	return RCPT_OK;
-}
-
 /* The "ceremony" object of a rotation, or NULL when nothing is given. */
 static int
 build_record(const struct rcpt_ceremony_record *rec, json_object **out,
@@ -164,7 +151,7 @@ build_record(const struct rcpt_ceremony_record *rec, json_object **out,
 		return RCPT_E_NOMEM;
 	r = RCPT_OK;
 	if (rec->operator_name != NULL)
-		r = add(
+		r = rcpt_json_add(
 		    o, "operator", json_object_new_string(rec->operator_name));
 	if (r == RCPT_OK && rec->n_witnesses > 0) {
 		if ((w = json_object_new_array()) == NULL)
@@ -177,12 +164,13 @@ build_record(const struct rcpt_ceremony_record *rec, json_object **out,
 			}
 		}
 		if (r == RCPT_OK) {
-			r = add(o, "witnesses", w); /* takes w either way */
+			r = rcpt_json_add(
+			    o, "witnesses", w); /* takes w either way */
 			w = NULL;
 		}
 	}
 	if (r == RCPT_OK && rec->token_serial != NULL)
-		r = add(o, "token_serial",
+		r = rcpt_json_add(o, "token_serial",
 		    json_object_new_string(rec->token_serial));
 	json_object_put(w);
 	if (r != RCPT_OK) {

@@ -12,6 +12,7 @@
 
 #include "chain.h"
 #include "checkpoint.h"
+#include "json.h"
 #include "jwk.h"
 #include "mem.h"
 #include "receipt.h"
@@ -158,16 +159,19 @@ emit(struct rcpt_chain *c, const struct emit_args *a, struct rcpt_receipt *out,
 	return RCPT_OK;
 }
 
-/* Adds @p key to @p obj, taking @p v (json-c steals it on success). */
+/* The genesis fields a new or resumed chain is given. */
 static int
-add(json_object *obj, const char *key, json_object *v)
+check_head(const char *name, const char *origin, enum rcpt_sealing sealing,
+    struct rcpt_diag *diag)
 {
-	if (v == NULL)
-		return RCPT_E_NOMEM;
-	if (json_object_object_add(obj, key, v) != 0) {
-		json_object_put(v);
-		return RCPT_E_NOMEM;
-	}
+	if (!rcpt_receipt_chain_is_valid(name))
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "chain: must match ^[a-z0-9][a-z0-9._-]{0,63}$");
+	if (origin == NULL || !rcpt_checkpoint_origin_is_valid(origin))
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "origin: must be 1 to 200 bytes of [A-Za-z0-9._~:/-]");
+	if (sealing != RCPT_SEALING_EACH && sealing != RCPT_SEALING_BATCH)
+		return rcpt_diag(diag, RCPT_E_INVAL, "sealing: each or batch");
 	return RCPT_OK;
 }
 
@@ -187,20 +191,8 @@ rcpt_chain_genesis(struct rcpt_chain *c, const char *name, const char *origin,
 		    diag, RCPT_E_INVAL, "chain: genesis made already");
 		goto out;
 	}
-	if (!rcpt_receipt_chain_is_valid(name)) {
-		r = rcpt_diag(diag, RCPT_E_INVAL,
-		    "chain: must match ^[a-z0-9][a-z0-9._-]{0,63}$");
+	if ((r = check_head(name, origin, sealing, diag)) != RCPT_OK)
 		goto out;
-	}
-	if (origin == NULL || !rcpt_checkpoint_origin_is_valid(origin)) {
-		r = rcpt_diag(diag, RCPT_E_INVAL,
-		    "origin: must be 1 to 200 bytes of [A-Za-z0-9._~:/-]");
-		goto out;
-	}
-	if (sealing != RCPT_SEALING_EACH && sealing != RCPT_SEALING_BATCH) {
-		r = rcpt_diag(diag, RCPT_E_INVAL, "sealing: each or batch");
-		goto out;
-	}
 	if ((r = check_signer(s, "genesis key", diag)) != RCPT_OK)
 		goto out;
 	if ((r = rcpt_jwk_from_public(s->pub, &jwk)) != RCPT_OK)
@@ -209,15 +201,16 @@ rcpt_chain_genesis(struct rcpt_chain *c, const char *name, const char *origin,
 		r = RCPT_E_NOMEM;
 		goto out;
 	}
-	if ((r = add(data, "chain", json_object_new_string(name))) != RCPT_OK ||
-	    (r = add(data, "origin", json_object_new_string(origin))) !=
-	        RCPT_OK)
+	if ((r = rcpt_json_add(data, "chain", json_object_new_string(name))) !=
+	        RCPT_OK ||
+	    (r = rcpt_json_add(
+	         data, "origin", json_object_new_string(origin))) != RCPT_OK)
 		goto out;
-	r = add(data, "key", jwk); /* takes jwk either way */
+	r = rcpt_json_add(data, "key", jwk); /* takes jwk either way */
 	jwk = NULL;
 	if (r != RCPT_OK)
 		goto out;
-	if ((r = add(data, "sealing",
+	if ((r = rcpt_json_add(data, "sealing",
 	         json_object_new_string(rcpt_chain_sealing_name(sealing)))) !=
 	    RCPT_OK)
 		goto out;
@@ -305,20 +298,8 @@ rcpt_chain_resume(struct rcpt_chain *c, const char *name, const char *origin,
 	int r = RCPT_E_INTERNAL;
 
 	rcpt_chain_init(&next);
-	if (name == NULL || !rcpt_receipt_chain_is_valid(name)) {
-		r = rcpt_diag(diag, RCPT_E_INVAL,
-		    "chain: must match ^[a-z0-9][a-z0-9._-]{0,63}$");
+	if ((r = check_head(name, origin, sealing, diag)) != RCPT_OK)
 		goto out;
-	}
-	if (origin == NULL || !rcpt_checkpoint_origin_is_valid(origin)) {
-		r = rcpt_diag(diag, RCPT_E_INVAL,
-		    "origin: must be 1 to 200 bytes of [A-Za-z0-9._~:/-]");
-		goto out;
-	}
-	if (sealing != RCPT_SEALING_EACH && sealing != RCPT_SEALING_BATCH) {
-		r = rcpt_diag(diag, RCPT_E_INVAL, "sealing: each or batch");
-		goto out;
-	}
 	if (next_seq == 0 || prev_hash == NULL) {
 		r = rcpt_diag(diag, RCPT_E_INVAL,
 		    "next_seq: a resumed chain has its genesis");
@@ -403,13 +384,15 @@ rcpt_chain_rotate(struct rcpt_chain *c, const char *ts, const char *submitter,
 		r = RCPT_E_NOMEM;
 		goto out;
 	}
-	r = add(data, "new_kid", json_object_new_string(new_s->kid));
+	r = rcpt_json_add(data, "new_kid", json_object_new_string(new_s->kid));
 	if (r == RCPT_OK) {
-		r = add(data, "new_key", jwk); /* takes jwk either way */
+		r = rcpt_json_add(
+		    data, "new_key", jwk); /* takes jwk either way */
 		jwk = NULL;
 	}
 	if (r == RCPT_OK)
-		r = add(data, "reason", json_object_new_string(reason));
+		r = rcpt_json_add(
+		    data, "reason", json_object_new_string(reason));
 	if (r == RCPT_OK && ceremony != NULL) {
 		/* The copy is ours; the caller's object stays untouched. */
 		if (json_object_deep_copy(
@@ -417,7 +400,7 @@ rcpt_chain_rotate(struct rcpt_chain *c, const char *ts, const char *submitter,
 			r = RCPT_E_NOMEM;
 			goto out;
 		}
-		r = add(data, "ceremony", cer);
+		r = rcpt_json_add(data, "ceremony", cer);
 	}
 	if (r != RCPT_OK)
 		goto out;
@@ -461,11 +444,12 @@ rcpt_chain_revoke(struct rcpt_chain *c, const char *ts, const char *submitter,
 		return r;
 	if ((data = json_object_new_object()) == NULL)
 		return RCPT_E_NOMEM;
-	if ((r = add(data, "kid", json_object_new_string(kid))) != RCPT_OK ||
-	    (r = add(data, "reason", json_object_new_string(reason))) !=
+	if ((r = rcpt_json_add(data, "kid", json_object_new_string(kid))) !=
 	        RCPT_OK ||
-	    (r = add(data, "effective", json_object_new_string(effective))) !=
-	        RCPT_OK)
+	    (r = rcpt_json_add(
+	         data, "reason", json_object_new_string(reason))) != RCPT_OK ||
+	    (r = rcpt_json_add(data, "effective",
+	         json_object_new_string(effective))) != RCPT_OK)
 		goto out;
 	a = (struct emit_args){.type = RCPT_REVOCATION_TYPE,
 	    .submitter = submitter,

@@ -10,13 +10,8 @@
 
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
-
-#include <json-c/json.h>
 
 #include "cli.h"
-#include "jcs.h"
-#include "jwk.h"
 #include "signer.h"
 #include "softkey.h"
 
@@ -35,26 +30,12 @@ print_public(const char *path, struct rcpt_diag *diag)
 {
 	struct rcpt_softkey *k = NULL;
 	struct rcpt_signer s = {0};
-	json_object *jwk = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	int r = RCPT_E_INTERNAL;
+	int r;
 
 	if ((r = rcpt_softkey_open(path, &k, diag)) != RCPT_OK)
-		goto out;
+		return r;
 	rcpt_softkey_signer(k, &s);
-	if ((r = rcpt_jwk_from_public(s.pub, &jwk)) != RCPT_OK)
-		goto out;
-	if ((r = rcpt_jcs_serialize(jwk, &text, &len, diag)) != RCPT_OK)
-		goto out;
-	if (printf("%s\n%s\n", s.kid, text) < 0 || fflush(stdout) != 0) {
-		r = rcpt_diag(diag, RCPT_E_IO, "stdout: write failed");
-		goto out;
-	}
-	r = RCPT_OK;
-out:
-	free(text);
-	json_object_put(jwk);
+	r = rcpt_cli_print_key(s.kid, s.pub, diag);
 	rcpt_softkey_close(k);
 	return r;
 }

@@ -20,11 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "cli.h"
 #include "hsm/hsm.h"
-#include "jcs.h"
 #include "jwk.h"
 #include "keystore/keystore.h"
 
@@ -139,31 +136,6 @@ cmd_token_init(int argc, char *argv[])
 	return RCPT_CLI_EXIT_OK;
 }
 
-/* Prints "KID\nJWK\n" for @p pub. */
-static int
-print_key(const char *kid, const uint8_t pub[RCPT_ED25519_PUB_LEN],
-    struct rcpt_diag *diag)
-{
-	json_object *jwk = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	int r = RCPT_E_INTERNAL;
-
-	if ((r = rcpt_jwk_from_public(pub, &jwk)) != RCPT_OK)
-		goto out;
-	if ((r = rcpt_jcs_serialize(jwk, &text, &len, diag)) != RCPT_OK)
-		goto out;
-	if (printf("%s\n%s\n", kid, text) < 0 || fflush(stdout) != 0) {
-		r = rcpt_diag(diag, RCPT_E_IO, "stdout: write failed");
-		goto out;
-	}
-	r = RCPT_OK;
-out:
-	free(text);
-	json_object_put(jwk);
-	return r;
-}
-
 /* Sends the keystore's messages to stderr as "receiptctl keygen:" lines. */
 static void
 log_line(void *ctx, int level, const char *msg)
@@ -192,7 +164,7 @@ generate(const char *cmd, const char *config, const char *providers_dir,
 	    RCPT_OK)
 		goto out;
 	rcpt_cli_warn(cmd, "key %s made on the token as %s", kid, handle);
-	r = print_key(kid, pub, diag);
+	r = rcpt_cli_print_key(kid, pub, diag);
 out:
 	free(handle);
 	rcpt_ks_unload(p);

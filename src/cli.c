@@ -22,6 +22,8 @@
 
 #include "cli.h"
 #include "err.h"
+#include "jcs.h"
+#include "jwk.h"
 #include "mem.h"
 
 #ifndef PROVIDERS_DIR
@@ -461,6 +463,30 @@ rcpt_cli_write_stdout(const void *p, size_t len)
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return RCPT_E_IO;
 	return RCPT_OK;
+}
+
+int
+rcpt_cli_print_key(
+    const char *kid, const uint8_t pub[32], struct rcpt_diag *diag)
+{
+	json_object *jwk = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int r = RCPT_E_INTERNAL;
+
+	if ((r = rcpt_jwk_from_public(pub, &jwk)) != RCPT_OK)
+		goto out;
+	if ((r = rcpt_jcs_serialize(jwk, &text, &len, diag)) != RCPT_OK)
+		goto out;
+	if (printf("%s\n%s\n", kid, text) < 0 || fflush(stdout) != 0) {
+		r = rcpt_diag(diag, RCPT_E_IO, "stdout: write failed");
+		goto out;
+	}
+	r = RCPT_OK;
+out:
+	free(text);
+	json_object_put(jwk);
+	return r;
 }
 
 int

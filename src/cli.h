@@ -3,8 +3,8 @@
  * receiptctl, the operators' and auditors' command line: the subcommand
  * table shared by cli.c and the cli-<cmd>.c files, and the small helpers
  * they have in common (usage lines, error lines, exit codes, reading
- * files with a size cap).  This version has the offline subcommands and
- * the token set-up ones only; it never talks to the daemon.
+ * files with a size cap, printing a new key).  This version has the offline
+ * subcommands and the token set-up ones only; it never talks to the daemon.
  *
  * Exit statuses follow SPEC 8: 0 clean or success, 1 broken or refused
  * input, 2 usage or I/O error.  Every message a command prints to stderr
@@ -15,6 +15,7 @@
 #define RCPT_SRC_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
@@ -129,6 +130,14 @@ int rcpt_cli_default_threads(void);
  * @return RCPT_OK or RCPT_E_IO.
  */
 int rcpt_cli_write_stdout(const void *p, size_t len) RCPT_MUST_CHECK;
+
+/**
+ * Prints "KID\nJWK\n" for a new key: @p kid, then the public JWK of the
+ * 32-byte Ed25519 key @p pub in JCS form.
+ * @return RCPT_OK, RCPT_E_NOMEM or RCPT_E_IO (named in @p diag).
+ */
+int rcpt_cli_print_key(const char *kid, const uint8_t pub[32],
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /* Events files (cli-event.c) */
 

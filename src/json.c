@@ -6,7 +6,8 @@
  * that exist only as stack frames until a message needs them.
  *
  * It does not keep the source text, white space or number spelling; JCS
- * (jcs.c) decides how the values are written back.
+ * (jcs.c) decides how the values are written back.  The one output
+ * helper here, rcpt_json_add(), only adds a member to a tree.
  */
 #include "config.h"
 
@@ -761,5 +762,18 @@ rcpt_json_get_u64(const json_object *v, uint64_t *out)
 	if (!(d >= 0 && d <= RCPT_JSON_MAX_SAFE) || floor(d) != d)
 		return RCPT_E_INVAL;
 	*out = (uint64_t)d;
+	return RCPT_OK;
+}
+
+int
+rcpt_json_add(json_object *o, const char *name, json_object *v)
+{
+	if (v == NULL)
+		return RCPT_E_NOMEM;
+	/* json_object_object_add steals v only when it succeeds. */
+	if (json_object_object_add(o, name, v) != 0) {
+		json_object_put(v);
+		return RCPT_E_NOMEM;
+	}
 	return RCPT_OK;
 }

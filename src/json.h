@@ -18,6 +18,9 @@
  * Numbers are converted with strtod(3) on a text that has no decimal
  * point (the fraction is folded into the exponent), so the result does
  * not depend on LC_NUMERIC.
+ *
+ * For output, rcpt_json_add() is the one helper for building a tree by
+ * hand; jcs.c writes it.
  */
 #ifndef RCPT_SRC_JSON_H
 #define RCPT_SRC_JSON_H
@@ -102,5 +105,15 @@ int rcpt_json_parse_ex(const char *buf, size_t len, int max_depth,
  * @return RCPT_OK or RCPT_E_INVAL.
  */
 int rcpt_json_get_u64(const json_object *v, uint64_t *out) RCPT_MUST_CHECK;
+
+/**
+ * Adds member @p name with value @p v to the object @p o, for building
+ * trees to serialize.  Takes @p v in all cases (json-c's own add keeps
+ * it on failure), so a failed constructor can be passed straight in.
+ * @param[in] v new reference, or NULL when its constructor failed.
+ * @return RCPT_OK or RCPT_E_NOMEM (also for @p v NULL).
+ */
+int rcpt_json_add(
+    json_object *o, const char *name, json_object *v) RCPT_MUST_CHECK;
 
 #endif

@@ -62,23 +62,18 @@ rcpt_jwk_kid(
 int
 rcpt_jwk_from_public(const uint8_t pub[RCPT_ED25519_PUB_LEN], json_object **out)
 {
-	json_object *o = NULL, *v;
+	json_object *o = NULL;
 	char x[X_LEN + 1];
 	int r = RCPT_E_NOMEM;
 
 	*out = NULL;
 	rcpt_b64url_encode(pub, RCPT_ED25519_PUB_LEN, x);
-	if ((o = json_object_new_object()) == NULL)
-		goto out;
-	/* json_object_object_add steals v in each call below. */
-	if ((v = json_object_new_string("Ed25519")) == NULL ||
-	    json_object_object_add(o, "crv", v) != 0)
-		goto out;
-	if ((v = json_object_new_string("OKP")) == NULL ||
-	    json_object_object_add(o, "kty", v) != 0)
-		goto out;
-	if ((v = json_object_new_string(x)) == NULL ||
-	    json_object_object_add(o, "x", v) != 0)
+	if ((o = json_object_new_object()) == NULL ||
+	    (r = rcpt_json_add(o, "crv", json_object_new_string("Ed25519"))) !=
+	        RCPT_OK ||
+	    (r = rcpt_json_add(o, "kty", json_object_new_string("OKP"))) !=
+	        RCPT_OK ||
+	    (r = rcpt_json_add(o, "x", json_object_new_string(x))) != RCPT_OK)
 		goto out;
 	*out = o;
 	o = NULL;

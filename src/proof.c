@@ -363,26 +363,12 @@ rcpt_proof_consistency_parse(const char *text, size_t len,
 
 /* Writing */
 
-/* Adds @p v to @p o under @p name; consumes @p v even on failure. */
-static int
-add(json_object *o, const char *name, json_object *v)
-{
-	if (v == NULL)
-		return RCPT_E_NOMEM;
-	/* json_object_object_add steals v, but only when it succeeds. */
-	if (json_object_object_add(o, name, v) != 0) {
-		json_object_put(v);
-		return RCPT_E_NOMEM;
-	}
-	return RCPT_OK;
-}
-
 static int
 add_u64(json_object *o, const char *name, uint64_t v, struct rcpt_diag *diag)
 {
 	if ((double)v > RCPT_JSON_MAX_SAFE)
 		return rcpt_diag(diag, RCPT_E_INVAL, "%s: beyond 2^53", name);
-	return add(o, name, json_object_new_int64((int64_t)v));
+	return rcpt_json_add(o, name, json_object_new_int64((int64_t)v));
 }
 
 static int
@@ -391,7 +377,7 @@ add_hash(json_object *o, const char *name, const uint8_t h[RCPT_HASH_LEN])
 	char hex[HEX_LEN + 1];
 
 	rcpt_hex_encode(h, RCPT_HASH_LEN, hex);
-	return add(o, name, json_object_new_string_len(hex, HEX_LEN));
+	return rcpt_json_add(o, name, json_object_new_string_len(hex, HEX_LEN));
 }
 
 static int
@@ -416,7 +402,7 @@ add_path(json_object *o, const uint8_t (*path)[RCPT_HASH_LEN], size_t n)
 			return RCPT_E_NOMEM;
 		}
 	}
-	return add(o, "path", a);
+	return rcpt_json_add(o, "path", a);
 }
 
 static int
@@ -425,7 +411,20 @@ add_note(
 {
 	if (note == NULL || *note == '\0')
 		return rcpt_diag(diag, RCPT_E_INVAL, "%s: missing", name);
-	return add(o, name, json_object_new_string(note));
+	return rcpt_json_add(o, name, json_object_new_string(note));
+}
+
+/* Clears the outputs of a serialize call and checks its arguments. */
+static int
+start(const void *p, char **out, size_t *len_out)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (len_out != NULL)
+		*len_out = 0;
+	if (p == NULL || out == NULL || len_out == NULL)
+		return RCPT_E_INVAL;
+	return RCPT_OK;
 }
 
 static int
@@ -445,26 +444,21 @@ rcpt_proof_inclusion_serialize(const struct rcpt_inclusion_proof *p, char **out,
 	json_object *o;
 	int r;
 
-	if (out != NULL)
-		*out = NULL;
-	if (len_out != NULL)
-		*len_out = 0;
-	if (p == NULL || out == NULL || len_out == NULL)
-		return RCPT_E_INVAL;
+	if ((r = start(p, out, len_out)) != RCPT_OK)
+		return r;
 	if ((r = inclusion_shape(p, diag)) != RCPT_OK)
 		return r;
 	if ((o = json_object_new_object()) == NULL)
 		return RCPT_E_NOMEM;
-	if ((r = add(o, "chain", json_object_new_string(p->chain))) !=
-	        RCPT_OK ||
-	    (r = add_u64(o, "seq", p->seq, diag)) != RCPT_OK ||
-	    (r = add_u64(o, "tree_size", p->tree_size, diag)) != RCPT_OK ||
-	    (r = add_hash(o, "entry_hash", p->entry_hash)) != RCPT_OK ||
+	if ((r = rcpt_json_add(o, "chain", json_object_new_string(p->chain))) ==
+	        RCPT_OK &&
+	    (r = add_u64(o, "seq", p->seq, diag)) == RCPT_OK &&
+	    (r = add_u64(o, "tree_size", p->tree_size, diag)) == RCPT_OK &&
+	    (r = add_hash(o, "entry_hash", p->entry_hash)) == RCPT_OK &&
 	    (r = add_path(o, (const uint8_t(*)[RCPT_HASH_LEN])p->path,
-	         p->path_len)) != RCPT_OK ||
-	    (r = add_note(o, "checkpoint", p->checkpoint, diag)) != RCPT_OK)
-		return finish(o, r, out, len_out, diag);
-	return finish(o, RCPT_OK, out, len_out, diag);
+	         p->path_len)) == RCPT_OK)
+		r = add_note(o, "checkpoint", p->checkpoint, diag);
+	return finish(o, r, out, len_out, diag);
 }
 
 int
@@ -474,26 +468,21 @@ rcpt_proof_consistency_serialize(const struct rcpt_consistency_proof *p,
 	json_object *o;
 	int r;
 
-	if (out != NULL)
-		*out = NULL;
-	if (len_out != NULL)
-		*len_out = 0;
-	if (p == NULL || out == NULL || len_out == NULL)
-		return RCPT_E_INVAL;
+	if ((r = start(p, out, len_out)) != RCPT_OK)
+		return r;
 	if ((r = consistency_shape(p, diag)) != RCPT_OK)
 		return r;
 	if ((o = json_object_new_object()) == NULL)
 		return RCPT_E_NOMEM;
-	if ((r = add(o, "chain", json_object_new_string(p->chain))) !=
-	        RCPT_OK ||
-	    (r = add_u64(o, "old_size", p->old_size, diag)) != RCPT_OK ||
-	    (r = add_u64(o, "new_size", p->new_size, diag)) != RCPT_OK ||
+	if ((r = rcpt_json_add(o, "chain", json_object_new_string(p->chain))) ==
+	        RCPT_OK &&
+	    (r = add_u64(o, "old_size", p->old_size, diag)) == RCPT_OK &&
+	    (r = add_u64(o, "new_size", p->new_size, diag)) == RCPT_OK &&
 	    (r = add_path(o, (const uint8_t(*)[RCPT_HASH_LEN])p->path,
-	         p->path_len)) != RCPT_OK ||
-	    (r = add_note(o, "old_checkpoint", p->old_checkpoint, diag)) !=
+	         p->path_len)) == RCPT_OK &&
+	    (r = add_note(o, "old_checkpoint", p->old_checkpoint, diag)) ==
 	        RCPT_OK)
-		return finish(o, r, out, len_out, diag);
-	r = add_note(o, "new_checkpoint", p->new_checkpoint, diag);
+		r = add_note(o, "new_checkpoint", p->new_checkpoint, diag);
 	return finish(o, r, out, len_out, diag);
 }
 
