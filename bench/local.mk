@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Benchmarks: built by `make bench`, never run by `make check`.
 EXTRA_PROGRAMS = bench/verify bench/sign
-bench_verify_SOURCES = bench/verify.c
+bench_verify_SOURCES = bench/verify.c bench/common.c bench/common.h
 bench_verify_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 bench_verify_LDADD = src/libreceipt.la $(JSONC_LIBS) $(CRYPTO_LIBS)
-bench_sign_SOURCES = bench/sign.c
+bench_sign_SOURCES = bench/sign.c bench/common.c bench/common.h
 bench_sign_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DSOFTHSM_MODULE=\"$(SOFTHSM_MODULE)\" \
 	-DPROVIDERS_BUILDDIR=\"$(abs_top_builddir)/keystore/.libs\"

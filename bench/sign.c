@@ -3,12 +3,14 @@
  * Signing benchmark: on a fresh SoftHSM2 token in a temp dir, measures
  * in one run how many Ed25519 signatures per second our PKCS#11
  * provider plugin gives through the keystore (rcpt_ks_sign, one and two
- * threads, and the rcpt_ks_signer adapter on one), how many a bare
- * C_SignInit + C_Sign loop on the same module, token and key gives
- * (the limit our provider is judged against), and how many plain
- * OpenSSL gives with a key in memory (what the token costs).  It prints
- * human-readable figures, whether each target was met, and ends with
- * one JSON line for scripts.
+ * threads, and the rcpt_ks_signer adapter on one) against a bare
+ * C_SignInit + C_Sign loop on the same module, token and key (the limit
+ * our provider is judged against), and how many plain OpenSSL gives
+ * with a key in memory (what the token costs).  The bare loop and ours
+ * run in short interleaved slices, so that other load on the machine
+ * falls on both alike (see bench/README.md).  It prints human-readable
+ * figures, whether each target was met, and ends with one JSON line for
+ * scripts.
  *
  * It is a measurement, not a test: a missed target is reported but does
  * not fail the run.  Only errors (token setup, a failed or wrong
@@ -17,8 +19,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -28,7 +28,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -40,6 +39,8 @@
 #include "src/err.h"
 #include "src/mem.h"
 
+#include "common.h"
+
 #ifndef SOFTHSM_MODULE
 #define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 #endif
@@ -49,6 +50,10 @@
 
 #define SECONDS_DEFAULT 3.0
 #define SECONDS_QUICK   1.0
+#define ROUNDS_DEFAULT  6
+#define ROUNDS_QUICK    2
+#define ROUNDS_MAX      100
+#define SLICE_SECONDS   0.5 /* one raw or ours slice of a round */
 #define THREADS_MAX     2
 #define MSGS            256 /* distinct 32-byte messages, reused in turn */
 #define BATCH           64  /* signatures between two clock reads */
@@ -64,7 +69,8 @@
 static const uint8_t bench_seed[32] = "receiptd bench/sign fixed seed!!";
 
 struct opts {
-	double seconds; /* wall time of each timed measurement */
+	double seconds; /* wall time of the OpenSSL and signer measurements */
+	int rounds;     /* interleaved rounds of the target ratios */
 };
 
 /* The bare module: our own p11-kit load of SOFTHSM_MODULE. */
@@ -93,13 +99,6 @@ struct env {
 	uint8_t msgs[MSGS][32];
 };
 
-/* Holds worker threads until all exist, so they run side by side. */
-struct gate {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int go; /* 0 wait, 1 run, -1 give up */
-};
-
 enum path { PATH_OPENSSL, PATH_CSIGN, PATH_OURS, PATH_SIGNER };
 
 static const char *const path_name[] = {
@@ -114,7 +113,7 @@ struct job {
 	struct env *env; /* shared; the paths used are thread-safe */
 	int idx;         /* thread number: raw session, message offset */
 	double seconds;
-	struct gate *start;
+	struct rcpt_bench_gate *start;
 	uint64_t count;   /* out: signatures made */
 	double elapsed;   /* out: seconds */
 	double cpu;       /* out: CPU seconds of this thread */
@@ -126,103 +125,44 @@ struct job {
 struct fig {
 	double rate;     /* signatures per second */
 	double cpu_rate; /* signatures per CPU second of the threads */
+	double count;    /* signatures made */
+	double cpu;      /* CPU seconds of the threads */
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-thread_cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sign [--quick] [--seconds S]\n"
-	    "  --quick      %.0f s per measurement (smoke run)\n"
-	    "  --seconds S  wall time of each timed measurement (default "
-	    "%.0f)\n",
-	    SECONDS_QUICK, SECONDS_DEFAULT);
+	    "usage: sign [--quick] [--seconds S] [--rounds K]\n"
+	    "  --quick      %.0f s per measurement, %d rounds (smoke run)\n"
+	    "  --seconds S  wall time of the OpenSSL and signer measurements "
+	    "(default %.0f)\n"
+	    "  --rounds K   interleaved rounds of %.1f s raw and %.1f s ours "
+	    "slices\n"
+	    "               for the target ratios (default %d)\n",
+	    SECONDS_QUICK, ROUNDS_QUICK, SECONDS_DEFAULT, SLICE_SECONDS,
+	    SLICE_SECONDS, ROUNDS_DEFAULT);
 }
 
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-	    {"quick", no_argument, NULL, 'q'},
-	    {"seconds", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	bool quick = false, have_s = false;
-	char *end;
-	int c;
+	struct rcpt_bench_opts bo = {.prog = "sign",
+	    .usage = usage,
+	    .count_opt = "rounds",
+	    .count_max = ROUNDS_MAX,
+	    .count = ROUNDS_DEFAULT,
+	    .seconds = SECONDS_DEFAULT};
 
-	o->seconds = SECONDS_DEFAULT;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quick = true;
-			break;
-		case 's':
-			errno = 0;
-			o->seconds = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || end == optarg ||
-			    !(o->seconds >= 0.1 && o->seconds <= 600)) {
-				fprintf(stderr,
-				    "sign: --seconds: want 0.1 to 600\n");
-				return RCPT_E_INVAL;
-			}
-			have_s = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return RCPT_E_INVAL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
+	if (rcpt_bench_parse_args(argc, argv, &bo) != RCPT_OK)
 		return RCPT_E_INVAL;
-	}
-	if (quick && !have_s)
-		o->seconds = SECONDS_QUICK;
+	if (bo.quick && !bo.have_seconds)
+		bo.seconds = SECONDS_QUICK;
+	if (bo.quick && !bo.have_count)
+		bo.count = ROUNDS_QUICK;
+	o->seconds = bo.seconds;
+	o->rounds = (int)bo.count;
 	return RCPT_OK;
-}
-
-/* ---- temporary directory ------------------------------------------- */
-
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0)
-		fprintf(stderr, "sign: cannot remove %s: %s\n", path,
-		    strerror(errno));
-	return 0;
-}
-
-static void
-remove_tree(const char *dir)
-{
-	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "sign: cannot walk %s\n", dir);
 }
 
 /* Copies the built plugin to @p dir with mode 0755. */
@@ -639,29 +579,6 @@ sign_one(struct job *j, EVP_MD_CTX *ctx, const uint8_t msg[32],
 
 /* ---- timed loops ------------------------------------------------------ */
 
-/* Returns true when the threads are to run. */
-static bool
-wait_gate(struct gate *g)
-{
-	int go;
-
-	pthread_mutex_lock(&g->mu);
-	while (g->go == 0)
-		pthread_cond_wait(&g->cv, &g->mu);
-	go = g->go;
-	pthread_mutex_unlock(&g->mu);
-	return go > 0;
-}
-
-static void
-open_gate(struct gate *g, int go)
-{
-	pthread_mutex_lock(&g->mu);
-	g->go = go;
-	pthread_cond_broadcast(&g->cv);
-	pthread_mutex_unlock(&g->mu);
-}
-
 static void *
 sign_loop(void *arg)
 {
@@ -677,12 +594,12 @@ sign_loop(void *arg)
 		j->err = RCPT_E_NOMEM;
 		return NULL;
 	}
-	if (!wait_gate(j->start))
+	if (!rcpt_bench_gate_wait(j->start))
 		goto out;
 	/* Threads start at different messages; it makes no difference. */
 	m = (size_t)j->idx * (MSGS / THREADS_MAX);
-	c0 = thread_cpu_s();
-	t0 = now_s();
+	c0 = rcpt_bench_cpu(CLOCK_THREAD_CPUTIME_ID);
+	t0 = rcpt_bench_now();
 	do {
 		for (i = 0; i < BATCH; i++) {
 			if ((j->err = sign_one(j, ctx, j->env->msgs[m], sig)) !=
@@ -691,11 +608,11 @@ sign_loop(void *arg)
 			m = (m + 1) % MSGS;
 		}
 		count += BATCH;
-		t = now_s();
+		t = rcpt_bench_now();
 	} while (t - t0 < j->seconds);
 	j->count = count;
 	j->elapsed = t - t0;
-	j->cpu = thread_cpu_s() - c0;
+	j->cpu = rcpt_bench_cpu(CLOCK_THREAD_CPUTIME_ID) - c0;
 	j->err = RCPT_OK;
 out:
 	EVP_MD_CTX_free(ctx);
@@ -708,32 +625,23 @@ measure(struct env *e, enum path path, int nthreads, double seconds,
     struct fig *fig_out)
 {
 	struct job jobs[THREADS_MAX];
-	struct gate start = {
-	    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-	pthread_t tid[THREADS_MAX];
-	double count = 0, cpu = 0;
-	int i, started = 0, r = RCPT_OK;
+	void *args[THREADS_MAX];
+	struct rcpt_bench_gate start = RCPT_BENCH_GATE_INIT;
+	int i, r;
 
 	memset(fig_out, 0, sizeof(*fig_out));
 	if (nthreads < 1 || nthreads > THREADS_MAX)
 		return RCPT_E_INVAL;
-	for (i = 0; i < nthreads; i++)
+	for (i = 0; i < nthreads; i++) {
 		jobs[i] = (struct job){.path = path,
 		    .env = e,
 		    .idx = i,
 		    .seconds = seconds,
 		    .start = &start};
-	for (i = 0; i < nthreads; i++) {
-		if (pthread_create(&tid[i], NULL, sign_loop, &jobs[i]) != 0) {
-			r = RCPT_E_INTERNAL;
-			break;
-		}
-		started++;
+		args[i] = &jobs[i];
 	}
-	open_gate(&start, r == RCPT_OK ? 1 : -1);
-	for (i = 0; i < started; i++)
-		pthread_join(tid[i], NULL);
-	if (r != RCPT_OK) {
+	if ((r = rcpt_bench_threads(sign_loop, args, nthreads, &start)) !=
+	    RCPT_OK) {
 		fprintf(stderr, "sign: cannot start threads\n");
 		return r;
 	}
@@ -747,10 +655,10 @@ measure(struct env *e, enum path path, int nthreads, double seconds,
 		if (jobs[i].elapsed <= 0 || jobs[i].cpu <= 0)
 			return RCPT_E_INTERNAL;
 		fig_out->rate += (double)jobs[i].count / jobs[i].elapsed;
-		count += (double)jobs[i].count;
-		cpu += jobs[i].cpu;
+		fig_out->count += (double)jobs[i].count;
+		fig_out->cpu += jobs[i].cpu;
 	}
-	fig_out->cpu_rate = count / cpu;
+	fig_out->cpu_rate = fig_out->count / fig_out->cpu;
 	return RCPT_OK;
 }
 
@@ -827,91 +735,153 @@ check_after_finalize(struct env *e)
 	return r;
 }
 
+/* ---- interleaved ratios -------------------------------------------- */
+
+/*
+ * The target ratios of one thread count: K rounds, each a raw slice and
+ * an ours slice of equal length, in alternating order.  Load from other
+ * tenants of the machine comes and goes over seconds; slices this short
+ * and side by side see the same load, where two long windows apart
+ * need not.
+ */
+struct ratio {
+	int nthreads;
+	double raw_ops, ours_ops; /* signatures over all slices, per slice s */
+	double raw_cpu, ours_cpu; /* CPU seconds over all slices */
+	double raw_cnt, ours_cnt; /* signatures over all slices */
+	double round[ROUNDS_MAX]; /* ours / raw of each round */
+	double ratio;             /* sum ours / sum raw over equal time */
+	double lo, hi;            /* min and max of round[] */
+	double raw_rate, ours_rate; /* mean signatures per second */
+	double cpu_ratio;           /* ours / raw per CPU second */
+};
+
+static int
+measure_ratio(struct env *e, int nthreads, int rounds, struct ratio *q)
+{
+	struct fig raw, ours;
+	int i, r;
+
+	memset(q, 0, sizeof(*q));
+	q->nthreads = nthreads;
+	/*
+	 * One slice of each, not counted: the first slice after a change
+	 * of path or thread count runs cold (caches, the token's session
+	 * state, CPU frequency) and would flatter whichever came second.
+	 */
+	if ((r = measure(e, PATH_CSIGN, nthreads, SLICE_SECONDS, &raw)) !=
+	        RCPT_OK ||
+	    (r = measure(e, PATH_OURS, nthreads, SLICE_SECONDS, &ours)) !=
+	        RCPT_OK)
+		return r;
+	for (i = 0; i < rounds; i++) {
+		/* Odd rounds run ours first: neither side always leads. */
+		if (i % 2 == 0)
+			r = measure(
+			    e, PATH_CSIGN, nthreads, SLICE_SECONDS, &raw);
+		else
+			r = measure(
+			    e, PATH_OURS, nthreads, SLICE_SECONDS, &ours);
+		if (r != RCPT_OK)
+			return r;
+		if (i % 2 == 0)
+			r = measure(
+			    e, PATH_OURS, nthreads, SLICE_SECONDS, &ours);
+		else
+			r = measure(
+			    e, PATH_CSIGN, nthreads, SLICE_SECONDS, &raw);
+		if (r != RCPT_OK)
+			return r;
+		/*
+		 * A slice ends at the first batch past its time: rates,
+		 * times the slice, are the signatures of exactly equal time.
+		 */
+		q->raw_ops += raw.rate * SLICE_SECONDS;
+		q->ours_ops += ours.rate * SLICE_SECONDS;
+		q->raw_cnt += raw.count;
+		q->ours_cnt += ours.count;
+		q->raw_cpu += raw.cpu;
+		q->ours_cpu += ours.cpu;
+		q->round[i] = ours.rate / raw.rate;
+		q->lo =
+		    i == 0 ? q->round[i] : rcpt_bench_min(q->lo, q->round[i]);
+		q->hi =
+		    i == 0 ? q->round[i] : rcpt_bench_max(q->hi, q->round[i]);
+	}
+	q->ratio = q->ours_ops / q->raw_ops;
+	q->raw_rate = q->raw_ops / (rounds * SLICE_SECONDS);
+	q->ours_rate = q->ours_ops / (rounds * SLICE_SECONDS);
+	q->cpu_ratio = (q->ours_cnt / q->ours_cpu) / (q->raw_cnt / q->raw_cpu);
+	return RCPT_OK;
+}
+
 /* ---- report ---------------------------------------------------------- */
 
 /* Every figure of one run. */
 struct figs {
-	long nproc;
-	double load;
-	double seconds; /* per timed measurement */
-	struct fig ossl1;
-	struct fig raw1[2], raw2[2]; /* before and after ours */
-	struct fig ours1, ours2, signer1;
-	double raw1_best, raw2_best, cpu1_best;
-	double ratio1, ratio2, ratio1_cpu, vs_ossl;
+	struct rcpt_bench_machine m;
+	double seconds; /* per OpenSSL and signer measurement */
+	int rounds;
+	struct fig ossl1, signer1;
+	struct ratio q1, q2; /* one and two threads */
+	double vs_ossl;
 	bool ok1, ok2;
 	bool after_ok; /* ours signed after the raw instance finalized */
 };
 
-static double
-max2(double a, double b)
-{
-	return a > b ? a : b;
-}
-
-static double
-min2(double a, double b)
-{
-	return a < b ? a : b;
-}
-
-static const char *
-verdict(bool met)
-{
-	return met ? "met" : "MISSED";
-}
-
 static void
 judge(struct figs *f)
 {
-	f->raw1_best = max2(f->raw1[0].rate, f->raw1[1].rate);
-	f->raw2_best = max2(f->raw2[0].rate, f->raw2[1].rate);
-	f->cpu1_best = max2(f->raw1[0].cpu_rate, f->raw1[1].cpu_rate);
-	f->ratio1 = f->ours1.rate / f->raw1_best;
-	f->ratio2 = f->ours2.rate / f->raw2_best;
-	f->ratio1_cpu = f->ours1.cpu_rate / f->cpu1_best;
-	f->vs_ossl = f->raw1_best / f->ossl1.rate;
-	f->ok1 = f->ratio1 >= TARGET_RATIO;
-	f->ok2 = f->ratio2 >= TARGET_RATIO;
+	f->vs_ossl = f->q1.raw_rate / f->ossl1.rate;
+	f->ok1 = f->q1.ratio >= TARGET_RATIO;
+	f->ok2 = f->q2.ratio >= TARGET_RATIO;
 }
 
 static void
-print_text(const struct figs *f, const struct env *e)
+print_ratio(const struct ratio *q, int rounds)
+{
+	int i;
+
+	printf("  %d thread%s  raw %8.0f signs/s   ours %8.0f signs/s\n",
+	    q->nthreads, q->nthreads > 1 ? "s" : " ", q->raw_rate,
+	    q->ours_rate);
+	printf("    rounds:");
+	for (i = 0; i < rounds; i++)
+		printf(" %.3f", q->round[i]);
+	printf("\n    ours_%dt / raw_csign_%dt = %.3f   (rounds %.3f to %.3f)"
+	       "   target >= %.2f   %s\n",
+	    q->nthreads, q->nthreads, q->ratio, q->lo, q->hi, TARGET_RATIO,
+	    rcpt_bench_verdict(q->ratio >= TARGET_RATIO));
+}
+
+static void
+print_text(const struct figs *f)
 {
 	printf("\nraw OpenSSL Ed25519 sign (EVP_DigestSignInit + "
 	       "EVP_DigestSign, key in memory):\n");
 	printf("  1 thread   %10.0f signs/s\n", f->ossl1.rate);
 
 	printf("\nraw PKCS#11 on SoftHSM (C_SignInit(CKM_EDDSA) + C_Sign, one "
-	       "session per\nthread, the same key; best of a run before and "
-	       "one after ours):\n");
-	printf("  1 thread   %10.0f signs/s   (runs %.0f, %.0f)\n",
-	    f->raw1_best, f->raw1[0].rate, f->raw1[1].rate);
-	printf("  2 threads  %10.0f signs/s   (runs %.0f, %.0f; %.2fx of 1 "
-	       "thread)\n",
-	    f->raw2_best, f->raw2[0].rate, f->raw2[1].rate,
-	    f->raw2_best / f->raw1_best);
+	       "session per\nthread, the same key) against our provider "
+	       "(rcpt_ks_sign through\nprovider-pkcs11.so, sessions=%d), "
+	       "interleaved: %d rounds of a %.1f s raw\nslice and a %.1f s "
+	       "ours slice, order alternating; ratio = sum of ours\n/ sum of "
+	       "raw over equal time:\n",
+	    THREADS_MAX, f->rounds, SLICE_SECONDS, SLICE_SECONDS);
+	print_ratio(&f->q1, f->rounds);
+	print_ratio(&f->q2, f->rounds);
+	printf("  2 threads / 1 thread: raw %.2fx, ours %.2fx\n",
+	    f->q2.raw_rate / f->q1.raw_rate, f->q2.ours_rate / f->q1.ours_rate);
 	printf("  raw C_Sign / OpenSSL, 1 thread = %.3f   (what the token "
 	       "costs)\n",
 	    f->vs_ossl);
-
-	printf("\nour provider (rcpt_ks_sign through provider-pkcs11.so, "
-	       "sessions=%d):\n",
-	    THREADS_MAX);
-	printf("  1 thread   %10.0f signs/s\n", f->ours1.rate);
-	printf("  2 threads  %10.0f signs/s   (%.2fx of 1 thread)\n",
-	    f->ours2.rate, f->ours2.rate / f->ours1.rate);
-	printf("  ours_1t / raw_csign_1t = %.3f   target >= %.2f   %s\n",
-	    f->ratio1, TARGET_RATIO, verdict(f->ok1));
-	printf("  ours_2t / raw_csign_2t = %.3f   target >= %.2f   %s\n",
-	    f->ratio2, TARGET_RATIO, verdict(f->ok2));
-	printf("  per CPU second, 1 thread: ours %.0f, raw %.0f, ratio %.3f "
-	       "(context: less\n  sensitive to other load)\n",
-	    f->ours1.cpu_rate, f->cpu1_best, f->ratio1_cpu);
-	printf("  signer adapter (rcpt_ks_signer, verifies each signature), "
-	       "1 thread:\n  %10.0f signs/s   (%.3f of raw C_Sign; context, "
-	       "no target)\n",
-	    f->signer1.rate, f->signer1.rate / f->raw1_best);
+	printf("  per CPU second, 1 thread: ours / raw = %.3f   (context: less "
+	       "sensitive\n  to other load)\n",
+	    f->q1.cpu_ratio);
+	printf("\nsigner adapter (rcpt_ks_signer, verifies each signature), "
+	       "1 thread, %.1f s:\n  %10.0f signs/s   (%.3f of raw C_Sign; "
+	       "context, no target)\n",
+	    f->seconds, f->signer1.rate, f->signer1.rate / f->q1.raw_rate);
 	printf("  still signs after the raw instance was finalized: %s\n",
 	    f->after_ok ? "yes" : "NO");
 }
@@ -923,36 +893,22 @@ print_json(const struct figs *f, const struct env *e)
 	bool all = f->ok1 && f->ok2;
 
 	printf("\ntargets: %s\n", all ? "all met" : "some MISSED");
-	printf("{\"bench\":\"sign\",\"seconds\":%.1f,\"nproc\":%ld,"
+	printf("{\"bench\":\"sign\",\"method\":\"interleaved\",\"rounds\":%d,"
+	       "\"slice\":%.1f,\"seconds\":%.1f,\"nproc\":%ld,"
 	       "\"openssl\":\"%s\",\"softhsm\":\"%s\",\"load\":%.2f,",
-	    f->seconds, f->nproc, OpenSSL_version(OPENSSL_VERSION_STRING),
-	    e->raw.version, f->load);
+	    f->rounds, SLICE_SECONDS, f->seconds, f->m.nproc,
+	    OpenSSL_version(OPENSSL_VERSION_STRING), e->raw.version, f->m.load);
 	printf("\"openssl_sign_1t\":%.0f,\"raw_csign_1t\":%.0f,"
-	       "\"raw_csign_2t\":%.0f,\"raw_csign_1t_worst\":%.0f,"
-	       "\"raw_csign_2t_worst\":%.0f,",
-	    f->ossl1.rate, f->raw1_best, f->raw2_best,
-	    min2(f->raw1[0].rate, f->raw1[1].rate),
-	    min2(f->raw2[0].rate, f->raw2[1].rate));
-	printf("\"ours_1t\":%.0f,\"ours_2t\":%.0f,\"ours_signer_1t\":%.0f,"
-	       "\"ratio_1t\":%.3f,\"ratio_2t\":%.3f,\"ratio_1t_cpu\":%.3f,"
-	       "\"csign_vs_openssl\":%.3f,\"targets_met\":%s}\n",
-	    f->ours1.rate, f->ours2.rate, f->signer1.rate, f->ratio1, f->ratio2,
-	    f->ratio1_cpu, f->vs_ossl, all ? "true" : "false");
-}
-
-/*
- * The bare loop runs before and after ours (@p i 0 and 1) and the better
- * run is the limit: one window hit by other load would otherwise flatter
- * the ratios.
- */
-static int
-measure_raw(struct env *e, double seconds, int i, struct figs *f)
-{
-	int r;
-
-	if ((r = measure(e, PATH_CSIGN, 1, seconds, &f->raw1[i])) != RCPT_OK)
-		return r;
-	return measure(e, PATH_CSIGN, 2, seconds, &f->raw2[i]);
+	       "\"raw_csign_2t\":%.0f,\"ours_1t\":%.0f,\"ours_2t\":%.0f,"
+	       "\"ours_signer_1t\":%.0f,",
+	    f->ossl1.rate, f->q1.raw_rate, f->q2.raw_rate, f->q1.ours_rate,
+	    f->q2.ours_rate, f->signer1.rate);
+	printf("\"ratio_1t\":%.3f,\"ratio_1t_min\":%.3f,\"ratio_1t_max\":%.3f,"
+	       "\"ratio_2t\":%.3f,\"ratio_2t_min\":%.3f,\"ratio_2t_max\":%.3f,"
+	       "\"ratio_1t_cpu\":%.3f,\"csign_vs_openssl\":%.3f,"
+	       "\"targets_met\":%s}\n",
+	    f->q1.ratio, f->q1.lo, f->q1.hi, f->q2.ratio, f->q2.lo, f->q2.hi,
+	    f->q1.cpu_ratio, f->vs_ossl, all ? "true" : "false");
 }
 
 static int
@@ -968,12 +924,10 @@ run(struct env *e, const struct opts *o, struct figs *f)
 	    e->raw.label, e->kid);
 	if ((r = measure(e, PATH_OPENSSL, 1, o->seconds, &f->ossl1)) !=
 	        RCPT_OK ||
-	    (r = measure_raw(e, o->seconds, 0, f)) != RCPT_OK ||
-	    (r = measure(e, PATH_OURS, 1, o->seconds, &f->ours1)) != RCPT_OK ||
-	    (r = measure(e, PATH_OURS, 2, o->seconds, &f->ours2)) != RCPT_OK ||
+	    (r = measure_ratio(e, 1, o->rounds, &f->q1)) != RCPT_OK ||
+	    (r = measure_ratio(e, 2, o->rounds, &f->q2)) != RCPT_OK ||
 	    (r = measure(e, PATH_SIGNER, 1, o->seconds, &f->signer1)) !=
-	        RCPT_OK ||
-	    (r = measure_raw(e, o->seconds, 1, f)) != RCPT_OK)
+	        RCPT_OK)
 		return r;
 	/* p11-kit keeps managed instances apart; make sure of it. */
 	close_raw(&e->raw);
@@ -987,26 +941,11 @@ run(struct env *e, const struct opts *o, struct figs *f)
 static int
 make_root(struct env *e)
 {
-	char tmpl[PATH_MAX];
-	const char *tmp;
+	int r;
 
-	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/rcpt-bench-sign-XXXXXX",
-	        tmp) >= sizeof(tmpl) - 32) {
-		fprintf(stderr, "sign: TMPDIR too long\n");
-		return RCPT_E_CONFIG;
-	}
-	if (mkdtemp(tmpl) == NULL) {
-		fprintf(stderr, "sign: mkdtemp: %s\n", strerror(errno));
-		return RCPT_E_IO;
-	}
-	/* SOFTHSM2_CONF and the token store need an absolute path. */
-	if (realpath(tmpl, e->root) == NULL) {
-		fprintf(stderr, "sign: realpath: %s\n", strerror(errno));
-		remove_tree(tmpl);
-		return RCPT_E_IO;
-	}
+	if ((r = rcpt_bench_mkdtemp("sign", e->root, sizeof(e->root))) !=
+	    RCPT_OK)
+		return r;
 	snprintf(
 	    e->tokdir, sizeof(e->tokdir), "%.*s/token", PATH_MAX - 16, e->root);
 	snprintf(e->provdir, sizeof(e->provdir), "%.*s/providers",
@@ -1014,7 +953,7 @@ make_root(struct env *e)
 	/* The provider's config string is split at ';'. */
 	if (strchr(e->root, ';') != NULL) {
 		fprintf(stderr, "sign: TMPDIR must not contain ';'\n");
-		remove_tree(e->root);
+		rcpt_bench_remove_tree("sign", e->root);
 		return RCPT_E_CONFIG;
 	}
 	return RCPT_OK;
@@ -1026,19 +965,17 @@ main(int argc, char **argv)
 	struct opts o;
 	struct figs f;
 	struct env *e;
-	double load[1];
 	int r;
 
 	if (parse_args(argc, argv, &o) != RCPT_OK)
 		return 2;
 	memset(&f, 0, sizeof(f));
 	f.seconds = o.seconds;
-	f.nproc = sysconf(_SC_NPROCESSORS_ONLN);
-	/* Other load skews every figure; show it next to them. */
-	f.load = getloadavg(load, 1) == 1 ? load[0] : -1;
-	printf("bench/sign: %.1f s per timed measurement\n", o.seconds);
-	printf("machine: nproc %ld, %s, load average %.2f\n", f.nproc,
-	    OpenSSL_version(OPENSSL_VERSION), f.load);
+	f.rounds = o.rounds;
+	printf("bench/sign: %d interleaved rounds of %.1f s slices, %.1f s "
+	       "per other measurement\n",
+	    o.rounds, SLICE_SECONDS, o.seconds);
+	rcpt_bench_machine(&f.m);
 
 	if ((e = rcpt_calloc(1, sizeof(*e))) == NULL) {
 		fprintf(stderr, "sign: out of memory\n");
@@ -1049,11 +986,11 @@ main(int argc, char **argv)
 		close_raw(&e->raw);
 		rcpt_ks_unload(e->ks); /* closes it and frees the signer */
 		free(e->handle);
-		remove_tree(e->root);
+		rcpt_bench_remove_tree("sign", e->root);
 	}
 	if (r == RCPT_OK) {
 		judge(&f);
-		print_text(&f, e);
+		print_text(&f);
 		print_json(&f, e);
 	}
 	EVP_PKEY_free(e->ossl);

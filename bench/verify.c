@@ -14,9 +14,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
-#include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +42,8 @@
 #include "softkey.h"
 #include "ts.h"
 #include "verify.h"
+
+#include "common.h"
 
 #define N_DEFAULT       1000000
 #define N_QUICK         20000
@@ -86,42 +87,17 @@ struct verify_fig {
 	double elapsed;
 };
 
-/* Holds worker threads until all exist, so they run side by side. */
-struct gate {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int go; /* 0 wait, 1 run, -1 give up */
-};
-
 struct raw_job {
 	EVP_PKEY *pkey;            /* borrowed; shared read-only */
 	const uint8_t (*msgs)[32]; /* RAW_SIGS messages */
 	const uint8_t (*sigs)[64]; /* their signatures */
 	double seconds;
-	struct gate *start; /* NULL when alone */
-	uint64_t count;     /* out: verifications done */
-	double elapsed;     /* out: seconds */
-	double cpu;         /* out: CPU seconds of this thread */
-	int err;            /* out */
+	struct rcpt_bench_gate *start; /* NULL when alone */
+	uint64_t count;                /* out: verifications done */
+	double elapsed;                /* out: seconds */
+	double cpu;                    /* out: CPU seconds of this thread */
+	int err;                       /* out */
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_s(clockid_t which)
-{
-	struct timespec ts;
-
-	clock_gettime(which, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 usage(FILE *f)
@@ -138,82 +114,22 @@ usage(FILE *f)
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-	    {"n", required_argument, NULL, 'n'},
-	    {"quick", no_argument, NULL, 'q'},
-	    {"seconds", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	bool quick = false, have_n = false, have_s = false;
-	char *end;
-	int c;
+	struct rcpt_bench_opts bo = {.prog = "verify",
+	    .usage = usage,
+	    .count_opt = "n",
+	    .count_max = 100000000,
+	    .count = N_DEFAULT,
+	    .seconds = SECONDS_DEFAULT};
 
-	o->n = N_DEFAULT;
-	o->seconds = SECONDS_DEFAULT;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			errno = 0;
-			o->n = strtoull(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg ||
-			    o->n == 0 || o->n > 100000000) {
-				fprintf(stderr, "verify: --n: want 1 to 1e8\n");
-				return RCPT_E_INVAL;
-			}
-			have_n = true;
-			break;
-		case 'q':
-			quick = true;
-			break;
-		case 's':
-			errno = 0;
-			o->seconds = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || end == optarg ||
-			    !(o->seconds >= 0.1 && o->seconds <= 600)) {
-				fprintf(stderr,
-				    "verify: --seconds: want 0.1 to 600\n");
-				return RCPT_E_INVAL;
-			}
-			have_s = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return RCPT_E_INVAL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
+	if (rcpt_bench_parse_args(argc, argv, &bo) != RCPT_OK)
 		return RCPT_E_INVAL;
-	}
-	if (quick) {
-		if (!have_n)
-			o->n = N_QUICK;
-		if (!have_s)
-			o->seconds = SECONDS_QUICK;
-	}
+	if (bo.quick && !bo.have_count)
+		bo.count = N_QUICK;
+	if (bo.quick && !bo.have_seconds)
+		bo.seconds = SECONDS_QUICK;
+	o->n = bo.count;
+	o->seconds = bo.seconds;
 	return RCPT_OK;
-}
-
-/* ---- temporary directory ------------------------------------------- */
-
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	if (remove(path) != 0)
-		fprintf(stderr, "verify: cannot remove %s: %s\n", path,
-		    strerror(errno));
-	return 0;
-}
-
-static void
-remove_tree(const char *dir)
-{
-	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "verify: cannot walk %s\n", dir);
 }
 
 /* ---- child processes ----------------------------------------------- */
@@ -312,29 +228,6 @@ run_child(
 
 /* ---- raw OpenSSL Ed25519 --------------------------------------------- */
 
-/* Returns true when the threads are to run. */
-static bool
-wait_gate(struct gate *g)
-{
-	int go;
-
-	pthread_mutex_lock(&g->mu);
-	while (g->go == 0)
-		pthread_cond_wait(&g->cv, &g->mu);
-	go = g->go;
-	pthread_mutex_unlock(&g->mu);
-	return go > 0;
-}
-
-static void
-open_gate(struct gate *g, int go)
-{
-	pthread_mutex_lock(&g->mu);
-	g->go = go;
-	pthread_cond_broadcast(&g->cv);
-	pthread_mutex_unlock(&g->mu);
-}
-
 static void *
 raw_loop(void *arg)
 {
@@ -349,10 +242,10 @@ raw_loop(void *arg)
 		j->err = RCPT_E_NOMEM;
 		return NULL;
 	}
-	if (j->start != NULL && !wait_gate(j->start))
+	if (j->start != NULL && !rcpt_bench_gate_wait(j->start))
 		goto out;
-	c0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
-	t0 = now_s();
+	c0 = rcpt_bench_cpu(CLOCK_THREAD_CPUTIME_ID);
+	t0 = rcpt_bench_now();
 	do {
 		for (i = 0; i < RAW_SIGS; i++) {
 			if (EVP_DigestVerifyInit(
@@ -362,11 +255,11 @@ raw_loop(void *arg)
 				goto out;
 		}
 		count += RAW_SIGS;
-		t = now_s();
+		t = rcpt_bench_now();
 	} while (t - t0 < j->seconds);
 	j->count = count;
 	j->elapsed = t - t0;
-	j->cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+	j->cpu = rcpt_bench_cpu(CLOCK_THREAD_CPUTIME_ID) - c0;
 	j->err = RCPT_OK;
 out:
 	EVP_MD_CTX_free(ctx);
@@ -422,12 +315,11 @@ bench_raw(double seconds, int nthreads, double *rate_out, double *cpu_rate_out)
 {
 	static uint8_t msgs[RAW_SIGS][32], sigs[RAW_SIGS][64];
 	struct raw_job jobs[2];
-	struct gate start = {
-	    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-	pthread_t tid[2];
+	void *args[2];
+	struct rcpt_bench_gate start = RCPT_BENCH_GATE_INIT;
 	EVP_PKEY *pkey = NULL;
 	double count = 0, cpu = 0;
-	int i, started = 0, r;
+	int i, r;
 
 	*rate_out = 0;
 	if (cpu_rate_out != NULL)
@@ -442,23 +334,13 @@ bench_raw(double seconds, int nthreads, double *rate_out, double *cpu_rate_out)
 		    .sigs = (const uint8_t(*)[64])sigs,
 		    .seconds = seconds,
 		    .start = nthreads > 1 ? &start : NULL};
+		args[i] = &jobs[i];
 	}
 	r = RCPT_OK;
-	if (nthreads == 1) {
+	if (nthreads == 1)
 		raw_loop(&jobs[0]);
-	} else {
-		for (i = 0; i < nthreads; i++) {
-			if (pthread_create(&tid[i], NULL, raw_loop, &jobs[i]) !=
-			    0) {
-				r = RCPT_E_INTERNAL;
-				break;
-			}
-			started++;
-		}
-		open_gate(&start, r == RCPT_OK ? 1 : -1);
-		for (i = 0; i < started; i++)
-			pthread_join(tid[i], NULL);
-	}
+	else
+		r = rcpt_bench_threads(raw_loop, args, nthreads, &start);
 	EVP_PKEY_free(pkey);
 	if (r != RCPT_OK)
 		return r;
@@ -594,7 +476,7 @@ child_build(const void *arg, struct child_report *rep)
 	rcpt_chain_init(&chain);
 	rcpt_receipt_init(&rcp);
 	rcpt_diag_clear(&diag);
-	t0 = now_s();
+	t0 = rcpt_bench_now();
 	if ((f = fopen(a->path, "wx")) == NULL) {
 		r = RCPT_E_IO;
 		rcpt_diag(&diag, r, "receipts.jsonl: cannot create");
@@ -638,7 +520,7 @@ child_build(const void *arg, struct child_report *rep)
 		goto out;
 	}
 	f = NULL;
-	rep->elapsed = now_s() - t0;
+	rep->elapsed = rcpt_bench_now() - t0;
 	r = RCPT_OK;
 out:
 	if (f != NULL)
@@ -679,11 +561,11 @@ child_verify(const void *arg, struct child_report *rep)
 		    strerror(errno));
 		return;
 	}
-	c0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
-	t0 = now_s();
+	c0 = rcpt_bench_cpu(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = rcpt_bench_now();
 	rcpt_verify_stream(f, &vo, NULL, &res);
-	rep->elapsed = now_s() - t0;
-	rep->cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	rep->elapsed = rcpt_bench_now() - t0;
+	rep->cpu = rcpt_bench_cpu(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	fclose(f);
 	rep->err = RCPT_OK;
 	rep->status = (int)res.status;
@@ -810,7 +692,7 @@ bench_canon(const char *path, double seconds, struct block *b, double *mbps_out)
 	while (spent < seconds) {
 		if ((r = fill_block(f, b, &line, &cap, &pending)) != RCPT_OK)
 			break;
-		t0 = now_s();
+		t0 = rcpt_bench_now();
 		for (i = 0; i < b->nlines; i++) {
 			rcpt_diag_clear(&diag);
 			r = rcpt_jcs_canon(b->buf + b->off[i], b->len[i],
@@ -830,7 +712,7 @@ bench_canon(const char *path, double seconds, struct block *b, double *mbps_out)
 			}
 			free(out);
 		}
-		spent += now_s() - t0;
+		spent += rcpt_bench_now() - t0;
 		bytes += (double)b->bytes;
 	}
 	if (r == RCPT_OK && spent > 0)
@@ -877,7 +759,7 @@ bench_serialize(
 		}
 	}
 	while (spent < seconds) {
-		t0 = now_s();
+		t0 = rcpt_bench_now();
 		for (i = 0; i < ntrees; i++) {
 			r = rcpt_jcs_serialize(trees[i], &out, &olen, &diag);
 			if (r != RCPT_OK) {
@@ -888,7 +770,7 @@ bench_serialize(
 			free(out);
 			bytes += (double)olen;
 		}
-		spent += now_s() - t0;
+		spent += rcpt_bench_now() - t0;
 	}
 	*mbps_out = bytes / spent / 1e6;
 	r = RCPT_OK;
@@ -926,8 +808,7 @@ bench_jcs(const char *path, double seconds, double *canon_out, double *ser_out)
 /* Every figure of one run. */
 struct figs {
 	uint64_t n, lines;
-	long nproc;
-	double load;
+	struct rcpt_bench_machine m;
 	double seconds; /* per timed measurement */
 	double build_s;
 	double raw1[2], raw2[2]; /* before and after our verifier */
@@ -940,30 +821,12 @@ struct figs {
 	bool ok1, ok2, okm1, okm2;
 };
 
-static double
-max2(double a, double b)
-{
-	return a > b ? a : b;
-}
-
-static double
-min2(double a, double b)
-{
-	return a < b ? a : b;
-}
-
-static const char *
-verdict(bool met)
-{
-	return met ? "met" : "MISSED";
-}
-
 static void
 judge(struct figs *f)
 {
-	f->raw1_best = max2(f->raw1[0], f->raw1[1]);
-	f->raw2_best = max2(f->raw2[0], f->raw2[1]);
-	f->cpu1_best = max2(f->cpu1[0], f->cpu1[1]);
+	f->raw1_best = rcpt_bench_max(f->raw1[0], f->raw1[1]);
+	f->raw2_best = rcpt_bench_max(f->raw2[0], f->raw2[1]);
+	f->cpu1_best = rcpt_bench_max(f->cpu1[0], f->cpu1[1]);
 	f->ratio1 = f->v1.rate / f->raw1_best;
 	f->ratio2 = f->v2.rate / f->raw1_best;
 	f->ratio1_cpu = f->v1.cpu_rate / f->cpu1_best;
@@ -993,9 +856,9 @@ print_text(const struct figs *f)
 	printf("  threads=2  %10.0f receipts/s   (%" PRIu64 " in %.2f s)\n",
 	    f->v2.rate, f->v2.count, f->v2.elapsed);
 	printf("  ours_1t / raw_1t = %.3f   target >= %.2f   %s\n", f->ratio1,
-	    TARGET_RATIO_1T, verdict(f->ok1));
+	    TARGET_RATIO_1T, rcpt_bench_verdict(f->ok1));
 	printf("  ours_2t / raw_1t = %.3f   target >= %.2f   %s\n", f->ratio2,
-	    TARGET_RATIO_2T, verdict(f->ok2));
+	    TARGET_RATIO_2T, rcpt_bench_verdict(f->ok2));
 	printf("  per CPU second, 1 thread: ours %.0f, raw %.0f, ratio %.3f "
 	       "(context: less\n  sensitive to other load)\n",
 	    f->v1.cpu_rate, f->cpu1_best, f->ratio1_cpu);
@@ -1004,9 +867,9 @@ print_text(const struct figs *f)
 	       "idle child shows %.1f MiB):\n",
 	    f->base_rss);
 	printf("  threads=1  %6.1f MiB   target <= %.0f MiB   %s\n",
-	    f->v1.rss_mib, TARGET_RSS_MIB, verdict(f->okm1));
+	    f->v1.rss_mib, TARGET_RSS_MIB, rcpt_bench_verdict(f->okm1));
 	printf("  threads=2  %6.1f MiB   target <= %.0f MiB   %s\n",
-	    f->v2.rss_mib, TARGET_RSS_MIB, verdict(f->okm2));
+	    f->v2.rss_mib, TARGET_RSS_MIB, rcpt_bench_verdict(f->okm2));
 
 	printf("\nJCS over receipt lines (1 MB = 10^6 bytes):\n");
 	printf("  parse + canonicalize  %8.1f MB/s in\n", f->canon);
@@ -1023,12 +886,12 @@ print_json(const struct figs *f)
 	printf("{\"bench\":\"verify\",\"n\":%" PRIu64 ",\"receipts\":%" PRIu64
 	       ",\"nproc\":%ld,\"openssl\":\"%s\",\"load\":%.2f,"
 	       "\"seconds\":%.1f,",
-	    f->n, f->lines, f->nproc, OpenSSL_version(OPENSSL_VERSION_STRING),
-	    f->load, f->seconds);
+	    f->n, f->lines, f->m.nproc, OpenSSL_version(OPENSSL_VERSION_STRING),
+	    f->m.load, f->seconds);
 	printf("\"raw_verify_1t\":%.0f,\"raw_verify_2t\":%.0f,"
 	       "\"raw_verify_1t_worst\":%.0f,\"raw_verify_2t_worst\":%.0f,",
-	    f->raw1_best, f->raw2_best, min2(f->raw1[0], f->raw1[1]),
-	    min2(f->raw2[0], f->raw2[1]));
+	    f->raw1_best, f->raw2_best, rcpt_bench_min(f->raw1[0], f->raw1[1]),
+	    rcpt_bench_min(f->raw2[0], f->raw2[1]));
 	printf("\"ours_1t\":%.0f,\"ours_2t\":%.0f,"
 	       "\"ratio_1t\":%.3f,\"ratio_2t\":%.3f,\"ratio_1t_cpu\":%.3f,",
 	    f->v1.rate, f->v2.rate, f->ratio1, f->ratio2, f->ratio1_cpu);
@@ -1110,9 +973,7 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	struct figs f;
-	char dir[4096], path[4096 + 32];
-	const char *tmp;
-	double load[1];
+	char dir[PATH_MAX], path[PATH_MAX + 32];
 	int r;
 
 	if (parse_args(argc, argv, &o) != RCPT_OK)
@@ -1120,29 +981,16 @@ main(int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	f.n = o.n;
 	f.seconds = o.seconds;
-	f.nproc = sysconf(_SC_NPROCESSORS_ONLN);
-	/* Other load skews every figure; show it next to them. */
-	f.load = getloadavg(load, 1) == 1 ? load[0] : -1;
 	printf("bench/verify: %" PRIu64 " events, %.1f s per timed "
 	       "measurement\n",
 	    o.n, o.seconds);
-	printf("machine: nproc %ld, %s, load average %.2f\n", f.nproc,
-	    OpenSSL_version(OPENSSL_VERSION), f.load);
+	rcpt_bench_machine(&f.m);
 
-	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/rcpt-bench-XXXXXX", tmp) >=
-	    sizeof(dir)) {
-		fprintf(stderr, "verify: TMPDIR too long\n");
+	if (rcpt_bench_mkdtemp("verify", dir, sizeof(dir)) != RCPT_OK)
 		return 1;
-	}
-	if (mkdtemp(dir) == NULL) {
-		fprintf(stderr, "verify: mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
 	snprintf(path, sizeof(path), "%s/receipts.jsonl", dir);
 	r = measure(&o, path, &f);
-	remove_tree(dir);
+	rcpt_bench_remove_tree("verify", dir);
 	if (r != RCPT_OK)
 		return 1;
 	judge(&f);

@@ -147,3 +147,24 @@ rcpt_test_token_free(struct rcpt_test_token *t)
 	free(t->uri);
 	memset(t, 0, sizeof(*t));
 }
+
+int
+rcpt_test_token_main(CU_SuiteInfo *suites, size_t p11_suite, const char *label,
+    struct rcpt_test_token *t, int *status_out)
+{
+	int r;
+
+	/* One token for the whole program (SoftHSM keeps global state). */
+	*status_out = rcpt_test_token_new(t, label);
+	if (*status_out == RCPT_TEST_SKIP)
+		suites[p11_suite] = (CU_SuiteInfo)CU_SUITE_INFO_NULL;
+	else if (*status_out != 0)
+		fprintf(stderr, "softhsm token: error %d\n", *status_out);
+	r = rcpt_test_run(suites);
+	rcpt_test_token_free(t);
+	if (r == 0 && *status_out == RCPT_TEST_SKIP) {
+		fprintf(stderr, "SoftHSM missing: PKCS#11 tests skipped\n");
+		return RCPT_TEST_SKIP;
+	}
+	return r;
+}

@@ -17,6 +17,10 @@
 #ifndef RCPT_TESTS_SOFTHSM_H
 #define RCPT_TESTS_SOFTHSM_H
 
+#include <stddef.h>
+
+#include "testlib.h"
+
 /* Every string is malloc'd and owned by the struct. */
 struct rcpt_test_token {
 	char *dir;           /* temporary directory holding everything below */
@@ -43,5 +47,16 @@ void rcpt_test_token_free(struct rcpt_test_token *t);
 
 /** Path of libsofthsm2.so used by the fixture (SOFTHSM_MODULE). */
 const char *rcpt_test_softhsm_module(void);
+
+/**
+ * The main() of a test program whose suite @p p11_suite needs a token:
+ * creates one labelled @p label into @p t and its result into
+ * @p status_out (both the tests' own, as they read them), drops that
+ * suite when SoftHSM is not installed, runs @p suites and frees the
+ * token.  Returns the exit status: rcpt_test_run()'s, or RCPT_TEST_SKIP
+ * when all that ran passed but SoftHSM was missing.
+ */
+int rcpt_test_token_main(CU_SuiteInfo *suites, size_t p11_suite,
+    const char *label, struct rcpt_test_token *t, int *status_out);
 
 #endif

@@ -12,14 +12,12 @@
 
 #include <fcntl.h>
 #include <pwd.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -32,11 +30,9 @@
 #define PKCS11_SO PROVIDERS_BUILDDIR "/provider-pkcs11.so"
 #define ORIGIN    "example.org/receiptd"
 #define FUTURE    "2999-01-01T00:00:00.000Z"
-#define ARGS_MAX  64
+#define ARGS_MAX  RCPT_TEST_ARGS_MAX
 #define SUPP_FILE VECTORS_DIR "/../lsan.supp"
 #define SOFT_WARN "provider software: signing keys are plain files"
-
-extern char **environ;
 
 static char *tmp;                  /* per-suite scratch directory */
 static struct rcpt_test_token tok; /* the SoftHSM token, if any */
@@ -49,13 +45,6 @@ static struct {
 	char config[8192];
 	char pdir[4096]; /* "" for the built-in software provider */
 } cur;
-
-struct run {
-	int status; /* exit status, or 128 + signal */
-	char *out;  /* stdout, NUL-terminated */
-	size_t out_len;
-	char *err; /* stderr, NUL-terminated */
-};
 
 /* The four events of conf/sample-events.jsonl. */
 static const struct sample {
@@ -94,12 +83,7 @@ static char kid0[RCPT_KID_LEN + 1], kid1[RCPT_KID_LEN + 1];
 static char *
 join(const char *name)
 {
-	size_t n = strlen(tmp) + strlen(name) + 2;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		(void)snprintf(p, n, "%s/%s", tmp, name);
-	return p;
+	return rcpt_test_join(tmp, name);
 }
 
 /* join(), inside a test. */
@@ -112,59 +96,21 @@ tpath(const char *name)
 	return p;
 }
 
-static void
-run_clear(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
 /* Runs receiptctl with @p args (NULL-terminated), stdin @p in_text. */
 static void
-run_cli(struct run *r, const char *in_text, const char *const *args)
+run_cli(struct rcpt_test_proc *r, const char *in_text, const char *const *args)
 {
-	posix_spawn_file_actions_t fa;
-	char *argv[ARGS_MAX + 2];
-	char *in = tpath(".stdin"), *out = tpath(".stdout");
-	char *err = tpath(".stderr");
-	size_t n = 0;
-	pid_t pid;
-	int ws = 0;
+	char *in = tpath(".stdin");
 
-	memset(r, 0, sizeof(*r));
-	argv[n++] = (char *)RECEIPTCTL;
-	while (args[n - 1] != NULL) {
-		CU_ASSERT_FATAL(n <= ARGS_MAX);
-		argv[n] = (char *)args[n - 1];
-		n++;
-	}
-	argv[n] = NULL;
 	CU_ASSERT_FATAL(rcpt_test_write_file(in, in_text ? in_text : "",
 	                    in_text ? strlen(in_text) : 0) == 0);
-	CU_ASSERT_FATAL(posix_spawn_file_actions_init(&fa) == 0);
-	CU_ASSERT_FATAL(
-	    posix_spawn_file_actions_addopen(&fa, 0, in, O_RDONLY, 0) == 0);
-	CU_ASSERT_FATAL(posix_spawn_file_actions_addopen(&fa, 1, out,
-	                    O_WRONLY | O_CREAT | O_TRUNC, 0600) == 0);
-	CU_ASSERT_FATAL(posix_spawn_file_actions_addopen(&fa, 2, err,
-	                    O_WRONLY | O_CREAT | O_TRUNC, 0600) == 0);
-	CU_ASSERT_FATAL(
-	    posix_spawn(&pid, RECEIPTCTL, &fa, NULL, argv, environ) == 0);
-	posix_spawn_file_actions_destroy(&fa);
-	CU_ASSERT_FATAL(waitpid(pid, &ws, 0) == pid);
-	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-	r->out = rcpt_test_read_file(out, &r->out_len);
-	r->err = rcpt_test_read_file(err, NULL);
-	CU_ASSERT_FATAL(r->out != NULL && r->err != NULL);
+	CU_ASSERT_FATAL(rcpt_test_spawn(r, RECEIPTCTL, tmp, in, args) == 0);
 	/* A sanitizer's exit status could pass for a refusal: look. */
 	if (strstr(r->err, "Sanitizer") != NULL ||
 	    strstr(r->err, "runtime error:") != NULL) {
 		fprintf(stderr, "\n%s: %s\n", args[0], r->err);
 		CU_FAIL("receiptctl reported a sanitizer error");
 	}
-	free(err);
-	free(out);
 	free(in);
 }
 
@@ -173,7 +119,7 @@ run_cli(struct run *r, const char *in_text, const char *const *args)
  * [--providers-dir D] ARGS...` (ARGS NULL-terminated) on `cur`.
  */
 static void
-admin(struct run *r, const char *in_text, const char *cmd, ...)
+admin(struct rcpt_test_proc *r, const char *in_text, const char *cmd, ...)
 {
 	const char *args[ARGS_MAX + 1];
 	const char *s;
@@ -207,14 +153,14 @@ starts_with(const char *s, const char *prefix)
 
 /* Asserts exit @p status and that stderr holds @p what; clears @p r. */
 static void
-expect_fail(struct run *r, int status, const char *what)
+expect_fail(struct rcpt_test_proc *r, int status, const char *what)
 {
 	CU_ASSERT_EQUAL(r->status, status);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->err, what));
 	if (r->status != status || strstr(r->err, what) == NULL)
 		fprintf(stderr, "\nwanted %d \"%s\", got %d: %s\n", status,
 		    what, r->status, r->err);
-	run_clear(r);
+	rcpt_test_proc_clear(r);
 }
 
 /* Parsing output */
@@ -288,7 +234,7 @@ append_sample(const char *chain, size_t i, int64_t seq)
 	const struct sample *s = &samples[i];
 	json_object *rec, *want = json_tokener_parse(s->data);
 	char *file = NULL;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	CU_ASSERT_FATAL(want != NULL);
 	/* Each way in: DATA, --data-file and stdin. */
@@ -324,7 +270,7 @@ append_sample(const char *chain, size_t i, int64_t seq)
 	                           jget(rec, "tags"), 1)),
 	    s->tag2);
 	json_object_put(want);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	free(file);
 	return rec;
 }
@@ -335,7 +281,7 @@ verify(const char *file, const char *keys, int want_status)
 {
 	const char *with[] = {"verify", "--trust", keys, file, NULL};
 	const char *without[] = {"verify", file, NULL};
-	struct run r;
+	struct rcpt_test_proc r;
 	char *out;
 
 	run_cli(&r, NULL, keys != NULL ? with : without);
@@ -344,27 +290,27 @@ verify(const char *file, const char *keys, int want_status)
 		fprintf(stderr, "\nverify: %s%s\n", r.out, r.err);
 	out = r.out;
 	r.out = NULL;
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	return out;
 }
 
 /* Writes `keys` and `export-chain` output for @p chain to files. */
 static void export(const char *chain, const char *keys_file, const char *jsonl)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli(&r, NULL,
 	    (const char *const[]){"keys", "--store", cur.store, NULL});
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
 	CU_ASSERT_FATAL(rcpt_test_write_file(keys_file, r.out, r.out_len) == 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	unlink(jsonl);
 	run_cli(&r, NULL,
 	    (const char *const[]){"export-chain", "--chain", chain, "--store",
 	        cur.store, "--out", jsonl, NULL});
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 /* Suites */
@@ -411,7 +357,7 @@ test_chain_create(void)
 {
 	char line2[64];
 	json_object *g;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	admin(&r, NULL, "chain-create", "--chain", "demo", "--origin", ORIGIN,
 	    (char *)NULL);
@@ -431,14 +377,14 @@ test_chain_create(void)
 	    r.out_len, strstr(r.out, line2) - r.out + strlen(line2));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, SOFT_WARN));
 	json_object_put(g);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* The first checkpoint made the anchor. */
 	admin(&r, NULL, "anchor-check", "--chain", "demo", (char *)NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out, "anchor: store of size 1 extends the "
 	                              "token's anchor of size 1\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	admin(&r, NULL, "chain-create", "--chain", "demo", "--origin", ORIGIN,
 	    (char *)NULL);
@@ -462,7 +408,7 @@ test_append_refusals(void)
 {
 	char deep[200] = "", *big, *file = tpath("big.json");
 	size_t n = RCPT_DATA_MAX_DEFAULT + 16;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	admin(&r, NULL, "append", "--chain", "demo", "--type", "receiptd.x",
 	    "{}", (char *)NULL);
@@ -527,7 +473,7 @@ test_rotate_with_ceremony(void)
 {
 	json_object *rec, *want, *next;
 	const char *w17[ARGS_MAX];
-	struct run r;
+	struct rcpt_test_proc r;
 	size_t n = 0;
 
 	admin(&r, NULL, "rotate", "--chain", "demo", "--reason",
@@ -553,7 +499,7 @@ test_rotate_with_ceremony(void)
 	CU_ASSERT_STRING_NOT_EQUAL(kid1, kid0);
 	json_object_put(want);
 	json_object_put(rec);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* The new key signs from now on. */
 	next = append_sample("demo", 0, 6);
@@ -589,7 +535,7 @@ static void
 test_revoke_future(void)
 {
 	json_object *rec, *next;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	admin(&r, NULL, "revoke", "--chain", "demo", "--kid", kid1, "--reason",
 	    "x", "--effective", FUTURE, (char *)NULL);
@@ -618,7 +564,7 @@ test_revoke_future(void)
 	CU_ASSERT_STRING_EQUAL(jstr(jget(rec, "data"), "kid"), kid0);
 	CU_ASSERT_STRING_EQUAL(jstr(jget(rec, "data"), "effective"), FUTURE);
 	json_object_put(rec);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	admin(&r, NULL, "revoke", "--chain", "demo", "--kid", kid0, "--reason",
 	    "x", "--effective", FUTURE, (char *)NULL);
@@ -634,7 +580,7 @@ test_keys_jwks(void)
 {
 	json_object *set, *keys, *k;
 	int seen = 0;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	/* Read-only: no provider is needed to print keys. */
 	run_cli(&r, NULL,
@@ -660,7 +606,7 @@ test_keys_jwks(void)
 	CU_ASSERT_EQUAL(seen, 3);
 	CU_ASSERT_EQUAL(r.out[r.out_len - 1], '\n');
 	json_object_put(set);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
@@ -669,7 +615,7 @@ test_export_verify_clean(void)
 	char *keys = tpath("keys.jwks.json"), *jsonl = tpath("r.jsonl");
 	char *file, *out;
 	size_t len = 0;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	export("demo", keys, jsonl);
 	out = verify(jsonl, keys, 0);
@@ -690,7 +636,7 @@ test_export_verify_clean(void)
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(r.out_len, len);
 	CU_ASSERT_STRING_EQUAL(r.out, file);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* Never overwritten. */
 	run_cli(&r, NULL,
@@ -701,7 +647,7 @@ test_export_verify_clean(void)
 	    (const char *const[]){"export-chain", "--chain", "nosuch",
 	        "--store", cur.store, NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	free(file);
 	free(jsonl);
 	free(keys);
@@ -712,7 +658,7 @@ test_checkpoint(void)
 {
 	char *keys = tpath("keys.jwks.json"), *jsonl = tpath("r.jsonl");
 	char *note = tpath("checkpoint.txt");
-	struct run r;
+	struct rcpt_test_proc r;
 
 	admin(&r, NULL, "checkpoint", "--chain", "demo", (char *)NULL);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
@@ -720,20 +666,20 @@ test_checkpoint(void)
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(r.out, "\n\n\xe2\x80\x94 " ORIGIN "/demo "));
 	CU_ASSERT_FATAL(rcpt_test_write_file(note, r.out, r.out_len) == 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli(&r, NULL,
 	    (const char *const[]){
 	        "verify", "--checkpoint", note, "--trust", keys, jsonl, NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(
 	    r.out, "Chain integrity: CLEAN (9 events, 0 gaps)\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	admin(&r, NULL, "anchor-check", "--chain", "demo", (char *)NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out, "anchor: store of size 9 extends the "
 	                              "token's anchor of size 9\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	free(note);
 	free(jsonl);
 	free(keys);
@@ -750,7 +696,7 @@ test_revoke_past_breaks(void)
 	char ts[NSAMPLES + 1][RCPT_TS_LEN + 1], old[RCPT_KID_LEN + 1];
 	char want[128], *out;
 	json_object *rec;
-	struct run r;
+	struct rcpt_test_proc r;
 	size_t i, broken;
 
 	admin(&r, NULL, "chain-create", "--chain", "past", "--origin", ORIGIN,
@@ -761,7 +707,7 @@ test_revoke_past_breaks(void)
 	(void)snprintf(ts[0], sizeof(ts[0]), "%s", jstr(rec, "ts"));
 	CU_ASSERT_STRING_EQUAL(jstr(jget(rec, "data"), "sealing"), "batch");
 	json_object_put(rec);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	for (i = 0; i < NSAMPLES; i++) {
 		rec = append_sample("past", i, (int64_t)i + 1);
 		(void)snprintf(ts[i + 1], sizeof(ts[0]), "%s", jstr(rec, "ts"));
@@ -772,11 +718,11 @@ test_revoke_past_breaks(void)
 	admin(&r, NULL, "rotate", "--chain", "past", "--reason", "compromise",
 	    (char *)NULL);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	admin(&r, NULL, "revoke", "--chain", "past", "--kid", old, "--reason",
 	    "key leaked", "--effective", ts[2], (char *)NULL);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* The first receipt of the old key at or after "effective". */
 	for (broken = 0; strcmp(ts[broken], ts[2]) < 0; broken++)
@@ -826,25 +772,25 @@ test_anchor_refuses_rollback(void)
 	const char *msg = "chain rb: store has 2 receipts but the token's "
 	                  "anchor records 3";
 	json_object *rec;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	cur.store = store;
 	admin(&r, NULL, "chain-create", "--chain", "rb", "--origin", ORIGIN,
 	    (char *)NULL);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	rec = append_sample("rb", 0, 1);
 	json_object_put(rec);
 	admin(&r, NULL, "checkpoint", "--chain", "rb", (char *)NULL);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	copy_store(store, saved);
 
 	rec = append_sample("rb", 1, 2);
 	json_object_put(rec);
 	admin(&r, NULL, "checkpoint", "--chain", "rb", (char *)NULL);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* The old copy comes back; the token's anchor does not. */
 	copy_store(saved, store);
@@ -879,7 +825,7 @@ test_refusals(void)
 {
 	char *fresh = tpath("fresh-store");
 	const char *store = cur.store;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	admin(&r, NULL, "append", "--chain", "Bad_Name", "--type", "t",
 	    (char *)NULL);
@@ -939,7 +885,7 @@ test_help(void)
 	static const char *const cmds[] = {"chain-create", "append", "rotate",
 	    "revoke", "checkpoint", "keys", "export-chain", "anchor-check"};
 	char want[64];
-	struct run r;
+	struct rcpt_test_proc r;
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		(void)snprintf(
@@ -949,10 +895,10 @@ test_help(void)
 		CU_ASSERT_EQUAL(r.status, 0);
 		CU_ASSERT(starts_with(r.out, want));
 		CU_ASSERT_STRING_EQUAL(r.err, "");
-		run_clear(&r);
+		rcpt_test_proc_clear(&r);
 		run_cli(&r, NULL, (const char *const[]){"--help", NULL});
 		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, cmds[i]));
-		run_clear(&r);
+		rcpt_test_proc_clear(&r);
 	}
 }
 
@@ -1019,12 +965,12 @@ test_append_events(void)
 {
 	char *file = events_file("samples.jsonl", sample_events);
 	json_object *rec, *want;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	admin(&r, NULL, "chain-create", "--chain", "evts", "--origin", ORIGIN,
 	    (char *)NULL);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	admin(&r, NULL, "append", "--chain", "evts", "--events", file,
 	    "--submitter", "svc-batch", (char *)NULL);
@@ -1052,7 +998,7 @@ test_append_events(void)
 		json_object_put(rec);
 	}
 	CU_ASSERT_PTR_NULL(line_json(r.out, NSAMPLES));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	expect_evts_clean(1 + NSAMPLES);
 	free(file);
 }
@@ -1067,7 +1013,7 @@ test_append_events_bad_line(void)
 	    "{\"type\":\"a.three\"}\n"
 	    "{\"type\":\"a.four\",\"data\":4}\n");
 	json_object *rec;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	admin(&r, NULL, "append", "--chain", "evts", "--events", file,
 	    (char *)NULL);
@@ -1090,7 +1036,7 @@ test_append_events_bad_line(void)
 	CU_ASSERT_EQUAL(jint(rec, "seq"), 2 + NSAMPLES);
 	json_object_put(rec);
 	CU_ASSERT_PTR_NULL(line_json(r.out, 2));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	expect_evts_clean(3 + NSAMPLES);
 	free(file);
 }
@@ -1122,7 +1068,7 @@ test_append_events_refusals(void)
 	    {"\n", "event", 1},
 	};
 	char want[4200], *file;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		file = events_file("bad1.jsonl", bad[i].line);
@@ -1143,13 +1089,13 @@ test_append_events_refusals(void)
 	    (char *)NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	admin(&r, "{\"type\":\"a.five\",\"data\":null}", "append", "--chain",
 	    "evts", "--events", "-", (char *)NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"type\":\"a.five\""));
 	CU_ASSERT_PTR_NULL(line_json(r.out, 1));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	admin(&r, "{\"type\":\"t\"}", "append", "--chain", "evts", "--events",
 	    "-", (char *)NULL);
 	expect_fail(&r, 1, "receiptctl append: stdin line 1: event.data: ");
@@ -1189,25 +1135,14 @@ test_append_events_refusals(void)
 static int
 p11_init(void)
 {
-	char *prov, *so, *buf;
-	size_t len = 0;
+	char *prov;
 
 	if (soft_init() != 0)
 		return -1;
+	/* Loaded by bare name from a private copy (see testlib.h). */
 	prov = join("providers");
-	so = join("providers/provider-pkcs11.so");
-	/* The loader refuses group-writable plugins: a private 0755 copy. */
-	if (prov == NULL || so == NULL || mkdir(prov, 0700) != 0 ||
-	    (buf = rcpt_test_read_file(PKCS11_SO, &len)) == NULL) {
-		free(so);
-		free(prov);
-		return -1;
-	}
-	if (rcpt_test_write_file(so, buf, len) != 0 || chmod(so, 0755) != 0)
-		len = 0;
-	free(buf);
-	if (len == 0) {
-		free(so);
+	if (prov == NULL || mkdir(prov, 0700) != 0 ||
+	    rcpt_test_plugin_copy(PKCS11_SO, prov) != 0) {
 		free(prov);
 		return -1;
 	}
@@ -1216,7 +1151,6 @@ p11_init(void)
 	(void)snprintf(cur.config, sizeof(cur.config),
 	    "module=%s;token=%s;pin-file=%s", rcpt_test_softhsm_module(),
 	    tok.uri, tok.user_pin_file);
-	free(so);
 	free(prov);
 	return 0;
 }
@@ -1256,7 +1190,7 @@ test_p11_life_cycle(void)
 	char *keys = tpath("p11.jwks.json"), *jsonl = tpath("p11.jsonl");
 	char *text, *out, k0[RCPT_KID_LEN + 1];
 	json_object *rec, *set;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	admin(&r, NULL, "chain-create", "--chain", "hsm", "--origin", ORIGIN,
 	    "--production", (char *)NULL);
@@ -1264,7 +1198,7 @@ test_p11_life_cycle(void)
 	rec = line_json(r.out, 0);
 	(void)snprintf(k0, sizeof(k0), "%s", jstr(rec, "kid"));
 	json_object_put(rec);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	for (size_t i = 0; i < 2; i++) {
 		rec = append_sample("hsm", i, (int64_t)i + 1);
 		CU_ASSERT_STRING_EQUAL(jstr(rec, "kid"), k0);
@@ -1282,7 +1216,7 @@ test_p11_life_cycle(void)
 	CU_ASSERT_STRING_EQUAL(
 	    jstr(jget(jget(rec, "data"), "ceremony"), "operator"), "alice");
 	json_object_put(rec);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	rec = append_sample("hsm", 2, 4);
 	CU_ASSERT_STRING_NOT_EQUAL(jstr(rec, "kid"), k0);
 	json_object_put(rec);
@@ -1297,7 +1231,7 @@ test_p11_life_cycle(void)
 	/* The rotation was checkpointed; the append after it was not. */
 	CU_ASSERT_STRING_EQUAL(r.out, "anchor: store of size 5 extends the "
 	                              "token's anchor of size 4\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	text = rcpt_test_read_file(keys, NULL);
 	set = text != NULL ? json_tokener_parse(text) : NULL;
@@ -1378,20 +1312,8 @@ sanitizer_env(void)
 int
 main(void)
 {
-	int r;
-
 	if (sanitizer_env() != 0)
 		return 1;
-	tok_status = rcpt_test_token_new(&tok, "receiptd-adm");
-	if (tok_status == RCPT_TEST_SKIP)
-		suites[1] = (CU_SuiteInfo)CU_SUITE_INFO_NULL;
-	else if (tok_status != 0)
-		fprintf(stderr, "softhsm token: error %d\n", tok_status);
-	r = rcpt_test_run(suites);
-	rcpt_test_token_free(&tok);
-	if (r == 0 && tok_status == RCPT_TEST_SKIP) {
-		fprintf(stderr, "SoftHSM missing: PKCS#11 tests skipped\n");
-		return RCPT_TEST_SKIP;
-	}
-	return r;
+	return rcpt_test_token_main(
+	    suites, 1, "receiptd-adm", &tok, &tok_status);
 }

@@ -1302,12 +1302,7 @@ test_anchor_checkpoints(void)
 static void
 copy(const char *from, const char *to)
 {
-	size_t len = 0;
-	char *buf = rcpt_test_read_file(from, &len);
-
-	CU_ASSERT_FATAL(buf != NULL);
-	CU_ASSERT_FATAL(rcpt_test_write_file(to, buf, len) == 0);
-	free(buf);
+	CU_ASSERT_FATAL(rcpt_test_copy_file(from, to, 0600) == 0);
 }
 
 static void
@@ -1495,15 +1490,10 @@ pkcs11_provider(const char *dir)
 	struct rcpt_ks_provider *p = NULL;
 	struct rcpt_diag d;
 	char *prov = subdir(dir, "providers");
-	char path[4096], config[8192];
+	char config[8192];
 
-	/*
-	 * The loader refuses group-writable plugins and the build tree's
-	 * mode follows the umask: load a private 0755 copy by bare name.
-	 */
-	(void)snprintf(path, sizeof(path), "%s/provider-pkcs11.so", prov);
-	copy(PKCS11_SO, path);
-	CU_ASSERT_FATAL(chmod(path, 0755) == 0);
+	/* Loaded by bare name from a private copy (see testlib.h). */
+	CU_ASSERT_FATAL(rcpt_test_plugin_copy(PKCS11_SO, prov) == 0);
 	rcpt_diag_clear(&d);
 	CU_ASSERT_EQUAL(rcpt_ks_load("pkcs11", prov, 0, &p, &d), RCPT_OK);
 	if (d.set)
@@ -1676,18 +1666,6 @@ static CU_SuiteInfo suites[] = {
 int
 main(void)
 {
-	int r;
-
-	tok_status = rcpt_test_token_new(&tok, "receiptd-cer");
-	if (tok_status == RCPT_TEST_SKIP)
-		suites[4] = (CU_SuiteInfo)CU_SUITE_INFO_NULL;
-	else if (tok_status != 0)
-		fprintf(stderr, "softhsm token: error %d\n", tok_status);
-	r = rcpt_test_run(suites);
-	rcpt_test_token_free(&tok);
-	if (r == 0 && tok_status == RCPT_TEST_SKIP) {
-		fprintf(stderr, "SoftHSM missing: PKCS#11 tests skipped\n");
-		return RCPT_TEST_SKIP;
-	}
-	return r;
+	return rcpt_test_token_main(
+	    suites, 4, "receiptd-cer", &tok, &tok_status);
 }

@@ -9,13 +9,11 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -28,35 +26,16 @@
 #include "softkey.h"
 #include "testlib.h"
 
-extern char **environ;
-
 static char *tmp; /* per-suite scratch directory */
-
-struct run {
-	int status; /* exit status, or 128 + signal */
-	char *out;  /* stdout, NUL-terminated */
-	size_t out_len;
-	char *err; /* stderr, NUL-terminated */
-};
 
 /* A path below the scratch directory, in a buffer the caller frees. */
 static char *
 tpath(const char *name)
 {
-	size_t n = strlen(tmp) + strlen(name) + 2;
-	char *p = malloc(n);
+	char *p = rcpt_test_join(tmp, name);
 
 	CU_ASSERT_FATAL(p != NULL);
-	snprintf(p, n, "%s/%s", tmp, name);
 	return p;
-}
-
-static void
-run_clear(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
 }
 
 /*
@@ -64,48 +43,16 @@ run_clear(struct run *r)
  * stdin read from @p in_path (NULL: /dev/null).
  */
 static void
-run_cli(struct run *r, const char *in_path, const char *const *args)
+run_cli(struct rcpt_test_proc *r, const char *in_path, const char *const *args)
 {
-	posix_spawn_file_actions_t fa;
-	char *argv[32];
-	char *out_path = tpath(".stdout"), *err_path = tpath(".stderr");
-	size_t n = 0;
-	pid_t pid;
-	int ws = 0;
-
-	memset(r, 0, sizeof(*r));
-	argv[n++] = (char *)RECEIPTCTL;
-	while (args[n - 1] != NULL && n < 31) {
-		argv[n] = (char *)args[n - 1];
-		n++;
-	}
-	argv[n] = NULL;
-	CU_ASSERT_FATAL(posix_spawn_file_actions_init(&fa) == 0);
 	CU_ASSERT_FATAL(
-	    posix_spawn_file_actions_addopen(&fa, 0,
-	        in_path != NULL ? in_path : "/dev/null", O_RDONLY, 0) == 0);
-	CU_ASSERT_FATAL(posix_spawn_file_actions_addopen(&fa, 1, out_path,
-	                    O_WRONLY | O_CREAT | O_TRUNC, 0600) == 0);
-	CU_ASSERT_FATAL(posix_spawn_file_actions_addopen(&fa, 2, err_path,
-	                    O_WRONLY | O_CREAT | O_TRUNC, 0600) == 0);
-	CU_ASSERT_FATAL(
-	    posix_spawn(&pid, RECEIPTCTL, &fa, NULL, argv, environ) == 0);
-	posix_spawn_file_actions_destroy(&fa);
-	CU_ASSERT_FATAL(waitpid(pid, &ws, 0) == pid);
-	if (WIFEXITED(ws))
-		r->status = WEXITSTATUS(ws);
-	else
-		r->status = 128 + WTERMSIG(ws);
-	r->out = rcpt_test_read_file(out_path, &r->out_len);
-	r->err = rcpt_test_read_file(err_path, NULL);
-	CU_ASSERT_FATAL(r->out != NULL && r->err != NULL);
-	free(out_path);
-	free(err_path);
+	    rcpt_test_spawn(r, RECEIPTCTL, tmp, in_path, args) == 0);
 }
 
 /* Runs receiptctl with @p args and stdin holding @p text. */
 static void
-run_cli_text(struct run *r, const char *text, const char *const *args)
+run_cli_text(
+    struct rcpt_test_proc *r, const char *text, const char *const *args)
 {
 	char *in = tpath(".stdin");
 
@@ -159,7 +106,7 @@ static const char *const command_names[] = {
 static void
 test_help_overview(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli(&r, NULL, (const char *const[]){"--help", NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
@@ -167,19 +114,19 @@ test_help_overview(void)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		CU_ASSERT(strstr(r.out, command_names[i]) != NULL);
 	CU_ASSERT_STRING_EQUAL(r.err, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL, (const char *const[]){"help", NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT(starts_with(r.out, "usage: receiptctl COMMAND"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_help_each_command(void)
 {
 	char want[64];
-	struct run r;
+	struct rcpt_test_proc r;
 
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		snprintf(want, sizeof(want), "usage: receiptctl %s ",
@@ -189,70 +136,70 @@ test_help_each_command(void)
 		CU_ASSERT_EQUAL(r.status, 0);
 		CU_ASSERT(starts_with(r.out, want));
 		CU_ASSERT_STRING_EQUAL(r.err, "");
-		run_clear(&r);
+		rcpt_test_proc_clear(&r);
 
 		run_cli(&r, NULL,
 		    (const char *const[]){"help", command_names[i], NULL});
 		CU_ASSERT_EQUAL(r.status, 0);
 		CU_ASSERT(starts_with(r.out, want));
-		run_clear(&r);
+		rcpt_test_proc_clear(&r);
 	}
 }
 
 static void
 test_unknown_command(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli(&r, NULL, (const char *const[]){"frobnicate", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
 	CU_ASSERT(starts_with(r.err, "receiptctl: unknown command"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL, (const char *const[]){"help", "frobnicate", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL, (const char *const[]){NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(strstr(r.err, "usage: receiptctl") != NULL);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_bad_options(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli(&r, NULL, (const char *const[]){"canon", "--bogus", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(
 	    starts_with(r.err, "receiptctl canon: --bogus: unknown option\n"
 	                       "usage: receiptctl canon "));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL, (const char *const[]){"verify", "--trust", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(starts_with(
 	    r.err, "receiptctl verify: --trust: needs an argument\n"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){"verify", "--threads", "0", "x", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(starts_with(r.err, "receiptctl verify: --threads: "));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL, (const char *const[]){"verify", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL, (const char *const[]){"keygen", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(starts_with(
 	    r.err, "receiptctl keygen: needs --software PATH or --pkcs11"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static CU_TestInfo usage_tests[] = {
@@ -268,20 +215,20 @@ static CU_TestInfo usage_tests[] = {
 static void
 test_canon_good(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli_text(&r, " {\"b\": 1.0, \"a\": [1e2, \"x\\u0041\", -0]}\n",
 	    (const char *const[]){"canon", NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out, "{\"a\":[100,\"xA\",0],\"b\":1}");
 	CU_ASSERT_STRING_EQUAL(r.err, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_canon_duplicate(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli_text(&r, "{\"a\":{\"k\":1,\"k\":2}}",
 	    (const char *const[]){"canon", NULL});
@@ -289,18 +236,18 @@ test_canon_duplicate(void)
 	CU_ASSERT_STRING_EQUAL(r.out, "");
 	CU_ASSERT_STRING_EQUAL(
 	    r.err, "receiptctl canon: $.a.k: duplicate member name\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_canon_refusals(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli_text(&r, "{\"a\":1,}", (const char *const[]){"canon", NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.err, "receiptctl canon: "));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli_text(&r, "{\"n\":9007199254740993}",
 	    (const char *const[]){"canon", NULL});
@@ -308,84 +255,84 @@ test_canon_refusals(void)
 	CU_ASSERT(starts_with(r.err, "receiptctl canon: $.n: "));
 	/* The rejected value is never echoed. */
 	CU_ASSERT(strstr(r.err, "9007199254740993") == NULL);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli_text(&r, "", (const char *const[]){"canon", NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli_text(&r, "{}", (const char *const[]){"canon", "x", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_canon_stored(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	/* A client's 1e20 is stored in plain digits... */
 	run_cli_text(&r, "{\"n\":1e20}", (const char *const[]){"canon", NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out, "{\"n\":100000000000000000000}");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	/* ...which strict input refuses, and --stored reads back. */
 	run_cli_text(&r, "{\"n\":100000000000000000000}",
 	    (const char *const[]){"canon", NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "$.n: integer beyond 2^53"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli_text(&r, "{\"n\":100000000000000000000}",
 	    (const char *const[]){"canon", "--stored", NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out, "{\"n\":100000000000000000000}");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	/* Duplicates stay refused with --stored. */
 	run_cli_text(&r, "{\"a\":1,\"a\":1}",
 	    (const char *const[]){"canon", "--stored", NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_canon_max_depth(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli_text(&r, "[[1]]",
 	    (const char *const[]){"canon", "--max-depth", "2", NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out, "[[1]]");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli_text(&r, "[[1]]",
 	    (const char *const[]){"canon", "--max-depth", "1", NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
 	CU_ASSERT(starts_with(r.err, "receiptctl canon: $[0]: nesting"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli_text(
 	    &r, "[]", (const char *const[]){"canon", "--max-depth", "0", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli_text(&r, "[]",
 	    (const char *const[]){"canon", "--max-depth", "257", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli_text(&r, "[]",
 	    (const char *const[]){"canon", "--max-depth", "2x", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_canon_too_large(void)
 {
 	char *in = tpath("big.json");
-	struct run r;
+	struct rcpt_test_proc r;
 	int fd;
 
 	/* A sparse file one byte over the cap: refused before parsing. */
@@ -397,7 +344,7 @@ test_canon_too_large(void)
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
 	CU_ASSERT(starts_with(r.err, "receiptctl canon: stdin: larger than"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	unlink(in);
 	free(in);
 }
@@ -422,7 +369,7 @@ test_keygen_creates_key(void)
 	struct rcpt_signer s = {0};
 	struct stat st;
 	char want[256];
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli(
 	    &r, NULL, (const char *const[]){"keygen", "--software", key, NULL});
@@ -442,7 +389,7 @@ test_keygen_creates_key(void)
 	CU_ASSERT(starts_with(r.out, want));
 	CU_ASSERT_EQUAL(r.out_len, strlen(want) + RCPT_KID_LEN + 3);
 	rcpt_softkey_close(k);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	free(key);
 }
 
@@ -453,7 +400,7 @@ test_keygen_refuses_overwrite(void)
 	const char *before = "not a key, but must survive\n";
 	char want[512];
 	char *after;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	CU_ASSERT_FATAL(rcpt_test_write_file(key, before, strlen(before)) == 0);
 	run_cli(
@@ -467,7 +414,7 @@ test_keygen_refuses_overwrite(void)
 	CU_ASSERT_FATAL(after != NULL);
 	CU_ASSERT_STRING_EQUAL(after, before);
 	free(after);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	free(key);
 }
 
@@ -523,7 +470,7 @@ test_token_init(void)
 	char *user = tpath("token/user.pin"), *so = tpath("token/so.pin");
 	char want[8192], *upin, *spin;
 	struct stat st;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli(&r, NULL,
 	    (const char *const[]){
@@ -531,7 +478,7 @@ test_token_init(void)
 	if (r.status != 0 && strstr(r.err, "no p11-kit module") != NULL) {
 		fprintf(stderr, "SoftHSM2 not installed: token tests off\n");
 		softhsm_missing = 1;
-		run_clear(&r);
+		rcpt_test_proc_clear(&r);
 		goto out;
 	}
 	CU_ASSERT_EQUAL(r.status, 0);
@@ -561,7 +508,7 @@ test_token_init(void)
 	CU_ASSERT_PTR_NULL(strstr(r.err, spin));
 	free(upin);
 	free(spin);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 out:
 	free(so);
 	free(user);
@@ -573,7 +520,7 @@ static void
 test_token_init_refusals(void)
 {
 	char *dir = tpath("busy"), *file = tpath("busy/keep");
-	struct run r;
+	struct rcpt_test_proc r;
 
 	/* A non-empty directory is left alone. */
 	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
@@ -585,23 +532,23 @@ test_token_init_refusals(void)
 	CU_ASSERT(strstr(r.err, "receiptctl token-init: dir") != NULL);
 	CU_ASSERT(strstr(r.err, "not empty") != NULL);
 	CU_ASSERT_EQUAL(access(file, F_OK), 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL, (const char *const[]){"token-init", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(starts_with(
 	    r.err, "receiptctl token-init: --softhsm DIR is required"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli(&r, NULL,
 	    (const char *const[]){"token-init", "--softhsm", dir, "x", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(starts_with(r.err, "receiptctl token-init: takes no"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli(&r, NULL,
 	    (const char *const[]){"token-init", "--softhsm", "a;b", NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(strstr(r.err, "--softhsm: must not contain ';'") != NULL);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	free(file);
 	free(dir);
 }
@@ -614,7 +561,7 @@ test_keygen_pkcs11(void)
 	char asan[1024], *old_asan = NULL;
 	uint8_t pub[32];
 	json_object *jwk;
-	struct run r;
+	struct rcpt_test_proc r;
 	char *nl;
 
 	if (softhsm_missing)
@@ -659,7 +606,7 @@ test_keygen_pkcs11(void)
 		CU_ASSERT(starts_with(r.err, want));
 	}
 	json_object_put(jwk);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* A config the provider refuses. */
 	run_cli(&r, NULL,
@@ -669,7 +616,7 @@ test_keygen_pkcs11(void)
 	CU_ASSERT_STRING_EQUAL(r.out, "");
 	CU_ASSERT(starts_with(
 	    r.err, "receiptctl keygen: provider pkcs11: open: config: token"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	CU_ASSERT(unsetenv("SOFTHSM2_CONF") == 0);
 	if (old_asan != NULL) {
 		CU_ASSERT(setenv("ASAN_OPTIONS", old_asan, 1) == 0);
@@ -687,7 +634,7 @@ static void
 test_keygen_pkcs11_usage(void)
 {
 	char *missing = tpath("no-providers");
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli(&r, NULL,
 	    (const char *const[]){
@@ -695,20 +642,20 @@ test_keygen_pkcs11_usage(void)
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(starts_with(r.err, "receiptctl keygen: --software and "
 	                             "--pkcs11 exclude each other"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli(&r, NULL,
 	    (const char *const[]){"keygen", "--providers-dir", "/x", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(starts_with(
 	    r.err, "receiptctl keygen: --providers-dir needs --pkcs11"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli(&r, NULL,
 	    (const char *const[]){
 	        "keygen", "--pkcs11=x", "--providers-dir", "rel", NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(starts_with(r.err,
 	    "receiptctl keygen: --providers-dir: must be an absolute path"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	/* No plugin there: an I/O-class failure, exit 2. */
 	run_cli(&r, NULL,
 	    (const char *const[]){
@@ -716,7 +663,7 @@ test_keygen_pkcs11_usage(void)
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(starts_with(r.err, "receiptctl keygen: provider pkcs11: "
 	                             "directory: cannot open"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	free(missing);
 }
 
@@ -760,7 +707,7 @@ make_chain(const char *dir, const char *sealing)
 	const char *key = sub(dir, "key.pem");
 	const char *events = sub(dir, "events.jsonl");
 	const char *out = sub(dir, "out");
-	struct run r;
+	struct rcpt_test_proc r;
 
 	CU_ASSERT_FATAL(mkdir(sub(dir, ""), 0700) == 0);
 	CU_ASSERT_FATAL(rcpt_test_write_file(
@@ -768,7 +715,7 @@ make_chain(const char *dir, const char *sealing)
 	run_cli(
 	    &r, NULL, (const char *const[]){"keygen", "--software", key, NULL});
 	CU_ASSERT_FATAL(r.status == 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli(&r, NULL,
 	    (const char *const[]){"dev-chain", "--software", key, "--chain",
 	        "demo", "--origin", "example.com/log", "--sealing", sealing,
@@ -777,7 +724,7 @@ make_chain(const char *dir, const char *sealing)
 	CU_ASSERT_STRING_EQUAL(r.out, "");
 	CU_ASSERT_STRING_EQUAL(r.err, "");
 	CU_ASSERT_FATAL(r.status == 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 /*
@@ -830,7 +777,7 @@ copy_without_line(const char *from, const char *to, int skip)
 static void
 test_verify_clean(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("clean", "each");
 	const char *receipts = sub("clean", "out/receipts.jsonl");
@@ -842,7 +789,7 @@ test_verify_clean(void)
 	CU_ASSERT_STRING_EQUAL(r.out,
 	    "Chain integrity: CLEAN (4 events, 0 gaps), keys not pinned\n");
 	CU_ASSERT_STRING_EQUAL(r.err, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){"verify", receipts, "--trust", keys,
@@ -851,7 +798,7 @@ test_verify_clean(void)
 	CU_ASSERT_STRING_EQUAL(
 	    r.out, "Chain integrity: CLEAN (4 events, 0 gaps)\n");
 	CU_ASSERT_STRING_EQUAL(r.err, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* "-" reads stdin. */
 	run_cli(&r, receipts,
@@ -859,14 +806,14 @@ test_verify_clean(void)
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out,
 	    "Chain integrity: CLEAN (4 events, 0 gaps), keys not pinned\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_verify_batch_chain(void)
 {
 	char *text;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("batch", "batch");
 	const char *receipts = sub("batch", "out/receipts.jsonl");
@@ -891,13 +838,13 @@ test_verify_batch_chain(void)
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out,
 	    "Chain integrity: CLEAN (4 events, 0 gaps), keys not pinned\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_verify_tampered(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("tamper", "each");
 	const char *receipts = sub("tamper", "out/receipts.jsonl");
@@ -909,20 +856,20 @@ test_verify_tampered(void)
 	CU_ASSERT(starts_with(r.out, "Chain integrity: BROKEN at seq 1: "));
 	CU_ASSERT(strchr(r.out, '\n') == r.out + r.out_len - 1);
 	CU_ASSERT_STRING_EQUAL(r.err, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	copy_without_line(receipts, bad, 2);
 	run_cli(&r, NULL, (const char *const[]){"verify", bad, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Chain integrity: BROKEN at seq "));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* Not JSON at all is malformed input: exit 1, not 2. */
 	CU_ASSERT_FATAL(rcpt_test_write_file(bad, "garbage\n", 8) == 0);
 	run_cli(&r, NULL, (const char *const[]){"verify", bad, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Chain integrity: BROKEN"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
@@ -930,7 +877,7 @@ test_verify_missing_file(void)
 {
 	char *missing = tpath("no-such.jsonl");
 	char want[600];
-	struct run r;
+	struct rcpt_test_proc r;
 
 	run_cli(&r, NULL, (const char *const[]){"verify", missing, NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
@@ -938,14 +885,14 @@ test_verify_missing_file(void)
 	snprintf(
 	    want, sizeof(want), "receiptctl verify: %s: cannot open", missing);
 	CU_ASSERT(starts_with(r.err, want));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	free(missing);
 }
 
 static void
 test_verify_truncated(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("trunc", "each");
 	const char *receipts = sub("trunc", "out/receipts.jsonl");
@@ -958,7 +905,7 @@ test_verify_truncated(void)
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out,
 	    "Chain integrity: CLEAN (3 events, 0 gaps), keys not pinned\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* ...with it, the missing tail is found. */
 	run_cli(&r, NULL,
@@ -966,13 +913,13 @@ test_verify_truncated(void)
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Chain integrity: BROKEN: "));
 	CU_ASSERT(strstr(r.out, "truncated") != NULL);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_verify_bad_inputs(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("inputs", "each");
 	const char *receipts = sub("inputs", "out/receipts.jsonl");
@@ -986,27 +933,27 @@ test_verify_bad_inputs(void)
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Chain integrity: BROKEN: --trust "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "keys"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){"verify", "--keys", junk, receipts, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Chain integrity: BROKEN: --keys "));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){
 	        "verify", "--checkpoint", junk, receipts, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Chain integrity: BROKEN: --checkpoint "));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){
 	        "verify", "--trust", missing, receipts, NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
@@ -1014,7 +961,7 @@ test_dev_chain_refusals(void)
 {
 	char want[1024];
 	char *before;
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("refuse", "each");
 	const char *key = sub("refuse", "key.pem");
@@ -1036,7 +983,7 @@ test_dev_chain_refusals(void)
 	CU_ASSERT(starts_with(r.err, want));
 	CU_ASSERT(strstr(r.err, "duplicate") != NULL);
 	CU_ASSERT(access(out, F_OK) != 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	CU_ASSERT_FATAL(
 	    rcpt_test_write_file(events,
@@ -1046,7 +993,7 @@ test_dev_chain_refusals(void)
 	        "demo", "--origin", "o", events, out, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(strstr(r.err, " line 1: type: ") != NULL);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	CU_ASSERT_FATAL(
 	    rcpt_test_write_file(events, "{\"type\":\"a\"}\n", 13) == 0);
@@ -1055,7 +1002,7 @@ test_dev_chain_refusals(void)
 	        "demo", "--origin", "o", events, out, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(strstr(r.err, " line 1: event.data: missing") != NULL);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* A non-empty directory is never written into. */
 	before = rcpt_test_read_file(sub("refuse", "out/receipts.jsonl"), NULL);
@@ -1075,14 +1022,14 @@ test_dev_chain_refusals(void)
 		free(after);
 	}
 	free(before);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){"dev-chain", "--software", key, "--chain",
 	        "demo", "--origin", "o", "--sealing", "bulk", events, out,
 	        NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static CU_TestInfo chain_tests[] = {
@@ -1101,7 +1048,7 @@ static CU_TestInfo chain_tests[] = {
 static void
 test_bundle_clean(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("bundle", "each");
 	const char *key = sub("bundle", "key.pem");
@@ -1115,37 +1062,37 @@ test_bundle_clean(void)
 	        "dev-bundle", "--software", key, "--dir", dir, all, NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.err, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli(&r, NULL, (const char *const[]){"verify-bundle", all, NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(r.out,
 	    "Chain integrity: CLEAN (4 events, 0 gaps), keys not pinned\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* A middle range needs proofs.jsonl, and --trust to verify. */
 	run_cli(&r, NULL,
 	    (const char *const[]){"dev-bundle", "--software", key, "--dir", dir,
 	        "--from", "1", "--to", "2", part, NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli(&r, NULL,
 	    (const char *const[]){"verify-bundle", "--trust", keys, "--threads",
 	        "2", part, NULL});
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_STRING_EQUAL(
 	    r.out, "Chain integrity: CLEAN (2 events, 0 gaps)\n");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 	run_cli(&r, NULL, (const char *const[]){"verify-bundle", part, NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
 	CU_ASSERT(strstr(r.err, "--trust") != NULL);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
 test_bundle_refusals(void)
 {
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("bundle2", "each");
 	const char *key = sub("bundle2", "key.pem");
@@ -1157,7 +1104,7 @@ test_bundle_refusals(void)
 	    (const char *const[]){
 	        "dev-bundle", "--software", key, "--dir", dir, all, NULL});
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* Never overwritten. */
 	run_cli(&r, NULL,
@@ -1165,28 +1112,28 @@ test_bundle_refusals(void)
 	        "dev-bundle", "--software", key, "--dir", dir, all, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(strstr(r.err, "exists; refusing to overwrite") != NULL);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){"dev-bundle", "--software", key, "--dir", dir,
 	        "--from", "3", "--to", "1", bad, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.err, "receiptctl dev-bundle: --from/--to: "));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* One changed byte inside the tar breaks the manifest's hash. */
 	copy_replacing(all, bad, "alice", "alicf");
 	run_cli(&r, NULL, (const char *const[]){"verify-bundle", bad, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Chain integrity: BROKEN"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){
 	        "verify-bundle", sub("bundle2", "none.tar"), NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static CU_TestInfo bundle_tests[] = {
@@ -1287,7 +1234,7 @@ test_proof_valid(void)
 	const char *keys = sub("proof", "out/keys.jwks.json");
 	const char *inc = sub("proof", "inclusion.json");
 	const char *con = sub("proof", "consistency.json");
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("proof", "each");
 	make_proofs("proof");
@@ -1298,7 +1245,7 @@ test_proof_valid(void)
 	CU_ASSERT_STRING_EQUAL(
 	    r.out, "Proof: VALID (inclusion of seq 1 in tree of size 4)\n");
 	CU_ASSERT_STRING_EQUAL(r.err, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){"verify-proof", con, "--keys", keys, NULL});
@@ -1306,7 +1253,7 @@ test_proof_valid(void)
 	CU_ASSERT_STRING_EQUAL(
 	    r.out, "Proof: VALID (consistency from 2 to 4)\n");
 	CU_ASSERT_STRING_EQUAL(r.err, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static void
@@ -1316,7 +1263,7 @@ test_proof_invalid(void)
 	const char *inc = sub("proof2", "inclusion.json");
 	const char *bad = sub("proof2", "bad.json");
 	const char *other_keys = sub("proof3", "out/keys.jwks.json");
-	struct run r;
+	struct rcpt_test_proc r;
 
 	make_chain("proof2", "each");
 	make_chain("proof3", "each");
@@ -1329,7 +1276,7 @@ test_proof_invalid(void)
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Proof: INVALID: "));
 	CU_ASSERT(strstr(r.out, "path") != NULL);
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	/* A checkpoint signed by a key the auditor does not hold. */
 	run_cli(&r, NULL,
@@ -1337,19 +1284,19 @@ test_proof_invalid(void)
 	        "verify-proof", "--keys", other_keys, inc, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Proof: INVALID: checkpoint"));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	CU_ASSERT_FATAL(rcpt_test_write_file(bad, "{}", 2) == 0);
 	run_cli(&r, NULL,
 	    (const char *const[]){"verify-proof", "--keys", keys, bad, NULL});
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(starts_with(r.out, "Proof: INVALID: "));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL, (const char *const[]){"verify-proof", inc, NULL});
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 
 	run_cli(&r, NULL,
 	    (const char *const[]){"verify-proof", "--keys", keys,
@@ -1357,7 +1304,7 @@ test_proof_invalid(void)
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
 	CU_ASSERT(starts_with(r.err, "receiptctl verify-proof: "));
-	run_clear(&r);
+	rcpt_test_proc_clear(&r);
 }
 
 static CU_TestInfo proof_tests[] = {

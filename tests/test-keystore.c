@@ -85,16 +85,8 @@ subdir(const char *name)
 static void
 copy_file(const char *from, const char *dir, const char *name, mode_t mode)
 {
-	char *buf;
-	size_t len = 0;
-	char path[4096];
-
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
-	buf = rcpt_test_read_file(from, &len);
-	CU_ASSERT_FATAL(buf != NULL);
-	CU_ASSERT_FATAL(rcpt_test_write_file(path, buf, len) == 0);
-	CU_ASSERT_FATAL(chmod(path, mode) == 0);
-	free(buf);
+	CU_ASSERT_FATAL(
+	    rcpt_test_copy_file(from, rcpt_test_path(dir, name), mode) == 0);
 }
 
 static int
@@ -914,12 +906,8 @@ load_pkcs11(void)
 
 	CU_ASSERT_FATAL(tok_status == 0);
 	dir = subdir("providers");
-	/*
-	 * The build tree's mode depends on the umask, and the loader
-	 * rightly refuses group-writable plugins: copy the built plugin to
-	 * a private directory and load it from there, by bare name.
-	 */
-	copy_file(PKCS11_SO, dir, "provider-pkcs11.so", 0755);
+	/* Loaded by bare name from a private copy (see testlib.h). */
+	CU_ASSERT_FATAL(rcpt_test_plugin_copy(PKCS11_SO, dir) == 0);
 	rcpt_diag_clear(&d);
 	CU_ASSERT_EQUAL(rcpt_ks_load("pkcs11", dir, 0, &p, &d), RCPT_OK);
 	if (d.set)
@@ -1236,19 +1224,6 @@ static CU_SuiteInfo suites[] = {
 int
 main(void)
 {
-	int r;
-
-	/* One token for the whole program (SoftHSM keeps global state). */
-	tok_status = rcpt_test_token_new(&tok, "receiptd-ks");
-	if (tok_status == RCPT_TEST_SKIP)
-		suites[2] = (CU_SuiteInfo)CU_SUITE_INFO_NULL;
-	else if (tok_status != 0)
-		fprintf(stderr, "softhsm token: error %d\n", tok_status);
-	r = rcpt_test_run(suites);
-	rcpt_test_token_free(&tok);
-	if (r == 0 && tok_status == RCPT_TEST_SKIP) {
-		fprintf(stderr, "SoftHSM missing: PKCS#11 tests skipped\n");
-		return RCPT_TEST_SKIP;
-	}
-	return r;
+	return rcpt_test_token_main(
+	    suites, 2, "receiptd-ks", &tok, &tok_status);
 }

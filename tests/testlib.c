@@ -6,10 +6,12 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -147,4 +149,108 @@ rcpt_test_path(const char *dir, const char *name)
 
 	snprintf(buf, sizeof(buf), "%s/%s", dir, name);
 	return buf;
+}
+
+char *
+rcpt_test_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		(void)snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+int
+rcpt_test_copy_file(const char *from, const char *to, mode_t mode)
+{
+	size_t len = 0;
+	char *buf = rcpt_test_read_file(from, &len);
+	int r = -1;
+
+	if (buf != NULL && rcpt_test_write_file(to, buf, len) == 0 &&
+	    chmod(to, mode) == 0)
+		r = 0;
+	free(buf);
+	return r;
+}
+
+int
+rcpt_test_plugin_copy(const char *so, const char *dir)
+{
+	const char *base = strrchr(so, '/');
+	char *to = rcpt_test_join(dir, base != NULL ? base + 1 : so);
+	int r = to != NULL ? rcpt_test_copy_file(so, to, 0755) : -1;
+
+	free(to);
+	return r;
+}
+
+extern char **environ;
+
+/* Starts @p prog with its standard streams on the three files. */
+static int
+spawn_wait(const char *prog, char *const *argv, const char *in, const char *out,
+    const char *err, int *status_out)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int ws = 0, r = -1;
+
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	if (posix_spawn_file_actions_addopen(&fa, 0, in, O_RDONLY, 0) == 0 &&
+	    posix_spawn_file_actions_addopen(
+	        &fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600) == 0 &&
+	    posix_spawn_file_actions_addopen(
+	        &fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600) == 0 &&
+	    posix_spawn(&pid, prog, &fa, NULL, argv, environ) == 0 &&
+	    waitpid(pid, &ws, 0) == pid) {
+		*status_out =
+		    WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+		r = 0;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	return r;
+}
+
+int
+rcpt_test_spawn(struct rcpt_test_proc *p, const char *prog, const char *dir,
+    const char *in_path, const char *const *args)
+{
+	char *argv[RCPT_TEST_ARGS_MAX + 2];
+	char *out = rcpt_test_join(dir, ".stdout");
+	char *err = rcpt_test_join(dir, ".stderr");
+	size_t n = 0;
+	int r = -1;
+
+	memset(p, 0, sizeof(*p));
+	argv[n++] = (char *)prog;
+	while (args[n - 1] != NULL && n <= RCPT_TEST_ARGS_MAX) {
+		argv[n] = (char *)args[n - 1];
+		n++;
+	}
+	argv[n] = NULL;
+	if (args[n - 1] != NULL || out == NULL || err == NULL)
+		goto out;
+	if (spawn_wait(prog, argv, in_path != NULL ? in_path : "/dev/null", out,
+	        err, &p->status) != 0)
+		goto out;
+	p->out = rcpt_test_read_file(out, &p->out_len);
+	p->err = rcpt_test_read_file(err, NULL);
+	if (p->out != NULL && p->err != NULL)
+		r = 0;
+out:
+	free(err);
+	free(out);
+	return r;
+}
+
+void
+rcpt_test_proc_clear(struct rcpt_test_proc *p)
+{
+	free(p->out);
+	free(p->err);
+	memset(p, 0, sizeof(*p));
 }

@@ -8,6 +8,7 @@
 #define RCPT_TESTS_TESTLIB_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
@@ -47,5 +48,53 @@ void rcpt_test_rmdir(const char *dir);
 
 /** Joins @p dir and @p name into a static buffer (one at a time). */
 const char *rcpt_test_path(const char *dir, const char *name);
+
+/**
+ * Joins @p dir and @p name with a slash.  Returns a malloc'd string the
+ * caller frees, or NULL when out of memory.
+ */
+char *rcpt_test_join(const char *dir, const char *name);
+
+/**
+ * Copies file @p from to @p to (created or truncated) and sets its mode
+ * to @p mode.  The keystore loader refuses plugins that are group or
+ * other writable, and a build tree's modes follow the umask, so tests
+ * load plugins from such a copy.  Returns 0, or -1 on any failure.
+ */
+int rcpt_test_copy_file(const char *from, const char *to, mode_t mode);
+
+/**
+ * Copies the plugin @p so into the directory @p dir under its own base
+ * name, mode 0755, with rcpt_test_copy_file().  Returns 0 or -1.
+ */
+int rcpt_test_plugin_copy(const char *so, const char *dir);
+
+/** Most arguments rcpt_test_spawn() passes, argv[0] not counted. */
+#define RCPT_TEST_ARGS_MAX 64
+
+/* What a program run by rcpt_test_spawn() did. */
+struct rcpt_test_proc {
+	int status;     /* exit status, or 128 + signal */
+	char *out;      /* stdout, NUL-terminated, malloc'd */
+	size_t out_len; /* bytes in out, which may hold NULs */
+	char *err;      /* stderr, NUL-terminated, malloc'd */
+};
+
+/**
+ * Runs the program @p prog with @p args (NULL-terminated, without
+ * argv[0], at most RCPT_TEST_ARGS_MAX) and this process's environment,
+ * waits for it and captures its output.  Its stdin is read from
+ * @p in_path (NULL: /dev/null); its stdout and stderr go to the files
+ * .stdout and .stderr in @p dir, which are overwritten.
+ * @param[out] p zeroed first, then filled in; release with
+ * rcpt_test_proc_clear() whatever the result.
+ * @return 0, or -1 when the program could not be run, too many
+ * arguments were given or the output could not be read back.
+ */
+int rcpt_test_spawn(struct rcpt_test_proc *p, const char *prog, const char *dir,
+    const char *in_path, const char *const *args);
+
+/** Frees the output of @p p and zeroes it. */
+void rcpt_test_proc_clear(struct rcpt_test_proc *p);
 
 #endif
