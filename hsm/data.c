@@ -11,7 +11,8 @@
  * that finds no "<label>" falls back to "<label>~new" (a crash between
  * destroy and rename), and a writer first finishes or discards what an
  * interrupted write left.  So after a crash the old or the new value is
- * read, never nothing.  This file does not interpret the values.
+ * read, never nothing; readers hold the write lock so a live write is
+ * never seen between its steps.  This file does not interpret the values.
  */
 #include "config.h"
 
@@ -72,8 +73,13 @@ rcpt_hsm_data_read(struct rcpt_hsm *h, const char *label, uint8_t *buf,
 	if ((r = rcpt_hsm_check_label(label, diag)) != RCPT_OK)
 		return r;
 	tmp_label(label, tmpl);
+	/*
+	 * A write destroys "<label>" before renaming "<label>~new": a read
+	 * in between without the lock would find neither.
+	 */
+	(void)pthread_mutex_lock(&h->write_mu);
 	if ((r = rcpt_hsm_session_take(h, &s, diag)) != RCPT_OK)
-		return r;
+		goto out;
 	if ((r = find_data(h, s, label, &o, &rv, diag)) != RCPT_OK)
 		goto out;
 	/* No committed object: an interrupted write may have left the new. */
@@ -108,6 +114,7 @@ out:
 	if (r == RCPT_E_DENIED)
 		r = RCPT_E_KEY_UNAVAILABLE;
 	rcpt_hsm_session_put(h, s, rv);
+	(void)pthread_mutex_unlock(&h->write_mu);
 	return r;
 }
 

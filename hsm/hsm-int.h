@@ -10,6 +10,8 @@
 #define RCPT_HSM_HSM_INT_H
 
 #include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
@@ -47,11 +49,17 @@ struct rcpt_hsm {
 	int in_use;            /* sessions lent out */
 	int broken;            /* reopen before the next lend */
 	unsigned long reopens; /* pool (re)opens done, for tests */
+	CK_RV pin_refused;     /* PIN error of the last login, else CKR_OK */
+	struct stat pin_st;    /* the pin file as read for that login */
+	int reopen_failed;     /* 1 when the last reopen failed otherwise */
+	struct timespec failed_at; /* CLOCK_MONOTONIC time of that failure */
+	CK_RV failed_rv;           /* CK_RV of that failure, CKR_OK if none */
+	int failed_err;            /* RCPT_E_* of that failure */
 	struct rcpt_hsm_cached cache[RCPT_HSM_CACHE];
 	unsigned cache_next; /* entry to replace next */
 	int ec_oid_first;    /* CKA_EC_PARAMS form SoftHSM accepted */
 
-	pthread_mutex_t write_mu; /* serialises generate and data_write */
+	pthread_mutex_t write_mu; /* serialises generate, relabel, data I/O */
 };
 
 /* session.c */
@@ -69,9 +77,17 @@ int rcpt_hsm_pool_reopen(
 /** Closes every pooled session (errors ignored); h->mu held. */
 void rcpt_hsm_pool_close(struct rcpt_hsm *h);
 
+/** Seconds after a failed reopen during which no new one is tried. */
+#define RCPT_HSM_REOPEN_BACKOFF 1
+
 /**
  * Borrows a session, reopening a broken pool first (one attempt).
- * Blocks while every session is lent out.
+ * Blocks while every session is lent out.  After the token refused the
+ * PIN, fails with RCPT_E_DENIED without calling C_Login until the pin
+ * file changes (identity, size, mtime or ctime); after any other failed
+ * reopen, fails with RCPT_E_KEY_UNAVAILABLE without trying again for
+ * RCPT_HSM_REOPEN_BACKOFF seconds.  Both keep a token from being hammered
+ * (a real one locks the user PIN after a few wrong tries).
  * @param[out] s_out give back with rcpt_hsm_session_put().
  */
 int rcpt_hsm_session_take(struct rcpt_hsm *h, CK_SESSION_HANDLE *s_out,

@@ -157,10 +157,13 @@ int rcpt_hsm_data_write(struct rcpt_hsm *h, const char *label,
  * environment to dir/softhsm2.conf, and SoftHSM reads that variable only
  * when it is first initialised, so no other user of SoftHSM may be open
  * in the process at the time.
- * @param[in] dir absolute path.  @param[in] label 1 to 32 bytes.
+ * @param[in] dir absolute path, created 0700 when missing.
+ * @param[in] label 1 to 32 bytes.
  * @return RCPT_OK; RCPT_E_EXISTS (dir exists and is not an empty
  * directory); RCPT_E_INVAL; RCPT_E_IO; RCPT_E_CONFIG (module not
- * found); RCPT_E_NOT_FOUND (no free slot); RCPT_E_KEY_UNAVAILABLE.
+ * found, or an existing dir not owned by the effective user or open to
+ * group or others); RCPT_E_NOT_FOUND (no free slot);
+ * RCPT_E_KEY_UNAVAILABLE.
  */
 int rcpt_hsm_softhsm_init(
     const char *dir, const char *label, struct rcpt_diag *diag) RCPT_MUST_CHECK;

@@ -68,7 +68,8 @@ rcpt_hsm_pin_wipe(struct rcpt_hsm_pin *pin)
 
 /* Checks what the descriptor points at against the pin-file rules. */
 static int
-check_file(int fd, const char *path, uid_t owner, struct rcpt_diag *diag)
+check_file(int fd, const char *path, uid_t owner, struct stat *st_out,
+    struct rcpt_diag *diag)
 {
 	struct stat st;
 	mode_t mode;
@@ -76,6 +77,8 @@ check_file(int fd, const char *path, uid_t owner, struct rcpt_diag *diag)
 	if (fstat(fd, &st) != 0)
 		return rcpt_diag(
 		    diag, RCPT_E_IO, "pin file %s: cannot stat", path);
+	if (st_out != NULL)
+		*st_out = st;
 	if (!S_ISREG(st.st_mode))
 		return rcpt_diag(diag, RCPT_E_CONFIG,
 		    "pin file %s: must be a regular file", path);
@@ -92,12 +95,14 @@ check_file(int fd, const char *path, uid_t owner, struct rcpt_diag *diag)
 
 int
 rcpt_hsm_pin_read(struct rcpt_hsm_pin *pin, const char *path, uid_t owner,
-    struct rcpt_diag *diag)
+    struct stat *st_out, struct rcpt_diag *diag)
 {
 	size_t len = 0;
 	ssize_t n;
 	int fd, r = RCPT_E_INTERNAL;
 
+	if (st_out != NULL)
+		memset(st_out, 0, sizeof(*st_out));
 	if (pin == NULL || pin->buf == NULL || path == NULL)
 		return rcpt_diag(diag, RCPT_E_INVAL, "pin file: missing");
 	rcpt_hsm_pin_wipe(pin);
@@ -109,7 +114,7 @@ rcpt_hsm_pin_read(struct rcpt_hsm_pin *pin, const char *path, uid_t owner,
 		return rcpt_diag(diag, RCPT_E_CONFIG,
 		    "pin file %s: cannot open (%s)", path, strerror(errno));
 	}
-	if ((r = check_file(fd, path, owner, diag)) != RCPT_OK)
+	if ((r = check_file(fd, path, owner, st_out, diag)) != RCPT_OK)
 		goto out;
 	while (len < PIN_CAP) {
 		n = read(fd, pin->buf + len, PIN_CAP - len);

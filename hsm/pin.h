@@ -11,6 +11,7 @@
 #define RCPT_HSM_PIN_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "src/err.h"
@@ -44,9 +45,11 @@ void rcpt_hsm_pin_clear(struct rcpt_hsm_pin *pin);
  * (missing, symbolic link, owner, mode, empty, longer than
  * RCPT_HSM_PIN_MAX); RCPT_E_IO when reading fails.  On error the buffer
  * is already wiped.
+ * @param[out] st_out if not NULL, the fstat of the file read (zeroed
+ * when it could not be opened).
  */
 int rcpt_hsm_pin_read(struct rcpt_hsm_pin *pin, const char *path, uid_t owner,
-    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+    struct stat *st_out, struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /** Wipes the PIN bytes (explicit_bzero) and sets len to 0. */
 void rcpt_hsm_pin_wipe(struct rcpt_hsm_pin *pin);

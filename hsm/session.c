@@ -9,13 +9,18 @@
  * session is back, then reopens it once: find the token again by URI,
  * open the sessions, re-read the PIN from its file, log in, wipe the
  * PIN.  A call never makes more than one reopen attempt and never loops
- * on a failing token.  The object-handle cache lives here too, because
- * a reopen must empty it.  This file does not sign or look up objects.
+ * on a failing token.  A PIN the token refused is not offered again
+ * until its file changes (a real token locks the user PIN after a few
+ * wrong tries), and other failed reopens are not retried for a second.  The
+ * object-handle cache lives here too, because a reopen must empty it.  This
+ * file does not sign or look up objects.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "src/err.h"
 #include "src/mem.h"
@@ -40,7 +45,8 @@ rcpt_hsm_fail(
 
 /* Sets *slot_out to the one initialised token matching h->uri. */
 static int
-find_token(struct rcpt_hsm *h, CK_SLOT_ID *slot_out, struct rcpt_diag *diag)
+find_token(struct rcpt_hsm *h, CK_SLOT_ID *slot_out, CK_RV *rv_out,
+    struct rcpt_diag *diag)
 {
 	CK_SLOT_ID *slots = NULL;
 	CK_ULONG n = 0, i, found = 0;
@@ -51,6 +57,7 @@ find_token(struct rcpt_hsm *h, CK_SLOT_ID *slot_out, struct rcpt_diag *diag)
 
 	*slot_out = 0;
 	if ((rv = h->fn->C_GetSlotList(CK_TRUE, NULL, &n)) != CKR_OK) {
+		*rv_out = rv;
 		r = rcpt_hsm_fail(NULL, diag, "C_GetSlotList", rv);
 		goto out;
 	}
@@ -61,6 +68,7 @@ find_token(struct rcpt_hsm *h, CK_SLOT_ID *slot_out, struct rcpt_diag *diag)
 		}
 		rv = h->fn->C_GetSlotList(CK_TRUE, slots, &n);
 		if (rv != CKR_OK) {
+			*rv_out = rv;
 			r = rcpt_hsm_fail(NULL, diag, "C_GetSlotList", rv);
 			goto out;
 		}
@@ -165,20 +173,40 @@ rcpt_hsm_cache_drop(struct rcpt_hsm *h, const char *label)
 	(void)pthread_mutex_unlock(&h->mu);
 }
 
-/* Reads the PIN, logs in once on @p s and wipes the PIN on every path. */
+/* The token refused the PIN itself: retrying it only burns retries. */
 static int
-login(struct rcpt_hsm *h, CK_SESSION_HANDLE s, struct rcpt_diag *diag)
+is_pin_error(CK_RV rv)
 {
+	return rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID ||
+	       rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_EXPIRED ||
+	       rv == CKR_PIN_LOCKED;
+}
+
+/*
+ * Reads the PIN, logs in once on @p s and wipes the PIN on every path.
+ * A PIN error is remembered with the pin file it came from.
+ */
+static int
+login(struct rcpt_hsm *h, CK_SESSION_HANDLE s, CK_RV *rv_out,
+    struct rcpt_diag *diag)
+{
+	struct stat st;
 	CK_RV rv;
 	int r;
 
-	if ((r = rcpt_hsm_pin_read(&h->pin, h->pin_file, h->pin_owner, diag)) !=
-	    RCPT_OK)
+	*rv_out = CKR_OK;
+	if ((r = rcpt_hsm_pin_read(
+	         &h->pin, h->pin_file, h->pin_owner, &st, diag)) != RCPT_OK)
 		return r;
 	rv = h->fn->C_Login(s, CKU_USER, h->pin.buf, h->pin.len);
 	rcpt_hsm_pin_wipe(&h->pin);
 	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
 		return RCPT_OK;
+	*rv_out = rv;
+	if (is_pin_error(rv)) {
+		h->pin_refused = rv;
+		h->pin_st = st;
+	}
 	return rcpt_hsm_fail(h, diag, "C_Login", rv);
 }
 
@@ -186,12 +214,14 @@ int
 rcpt_hsm_pool_reopen(struct rcpt_hsm *h, struct rcpt_diag *diag)
 {
 	CK_SLOT_ID slot;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 	int r = RCPT_E_INTERNAL;
 
 	rcpt_hsm_pool_close(h);
 	h->broken = 1;
-	if ((r = find_token(h, &slot, diag)) != RCPT_OK)
+	h->pin_refused = CKR_OK;
+	h->reopen_failed = 0;
+	if ((r = find_token(h, &slot, &rv, diag)) != RCPT_OK)
 		goto out;
 	h->slot = slot;
 	h->have_slot = 1;
@@ -205,7 +235,7 @@ rcpt_hsm_pool_reopen(struct rcpt_hsm *h, struct rcpt_diag *diag)
 		}
 		h->nopen++;
 	}
-	if ((r = login(h, h->sess[0], diag)) != RCPT_OK)
+	if ((r = login(h, h->sess[0], &rv, diag)) != RCPT_OK)
 		goto out;
 	memcpy(h->avail, h->sess, sizeof(h->sess[0]) * (size_t)h->nsess);
 	h->navail = h->nsess;
@@ -213,9 +243,73 @@ rcpt_hsm_pool_reopen(struct rcpt_hsm *h, struct rcpt_diag *diag)
 	h->reopens++;
 	r = RCPT_OK;
 out:
-	if (r != RCPT_OK)
+	if (r != RCPT_OK) {
 		rcpt_hsm_pool_close(h);
+		/* A refused PIN waits for the file to change, not a clock. */
+		if (h->pin_refused == CKR_OK) {
+			h->reopen_failed = 1;
+			h->failed_rv = rv;
+			h->failed_err = r;
+			(void)clock_gettime(CLOCK_MONOTONIC, &h->failed_at);
+		}
+	}
 	return r;
+}
+
+/* The pin file still is the one whose PIN the token refused. */
+static int
+pin_file_unchanged(const struct rcpt_hsm *h)
+{
+	const struct stat *o = &h->pin_st;
+	struct stat st;
+
+	if (lstat(h->pin_file, &st) != 0)
+		return 0;
+	return st.st_dev == o->st_dev && st.st_ino == o->st_ino &&
+	       st.st_size == o->st_size &&
+	       st.st_mtim.tv_sec == o->st_mtim.tv_sec &&
+	       st.st_mtim.tv_nsec == o->st_mtim.tv_nsec &&
+	       st.st_ctim.tv_sec == o->st_ctim.tv_sec &&
+	       st.st_ctim.tv_nsec == o->st_ctim.tv_nsec;
+}
+
+/*
+ * Decides whether a broken pool may be reopened now; h->mu held.  The
+ * refusals name what failed last, so the cause stays visible in logs.
+ */
+static int
+reopen_allowed(struct rcpt_hsm *h, struct rcpt_diag *diag)
+{
+	struct timespec now;
+	long long ms;
+
+	if (h->pin_refused != CKR_OK) {
+		if (pin_file_unchanged(h))
+			return rcpt_diag(diag, RCPT_E_DENIED,
+			    "token: login refused earlier (%s); fix the PIN "
+			    "file, then the next request retries",
+			    rcpt_hsm_ckr_name(h->pin_refused));
+		return RCPT_OK;
+	}
+	if (!h->reopen_failed)
+		return RCPT_OK;
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		return RCPT_OK;
+	ms = (long long)(now.tv_sec - h->failed_at.tv_sec) * 1000 +
+	     (now.tv_nsec - h->failed_at.tv_nsec) / 1000000;
+	if (ms >= 0 && ms < RCPT_HSM_REOPEN_BACKOFF * 1000) {
+		if (h->failed_rv != CKR_OK)
+			return rcpt_diag(diag, RCPT_E_KEY_UNAVAILABLE,
+			    "token: reopen failed less than %d s ago (%s); "
+			    "not retried yet",
+			    RCPT_HSM_REOPEN_BACKOFF,
+			    rcpt_hsm_ckr_name(h->failed_rv));
+		return rcpt_diag(diag, RCPT_E_KEY_UNAVAILABLE,
+		    "token: reopen failed less than %d s ago (%s); "
+		    "not retried yet",
+		    RCPT_HSM_REOPEN_BACKOFF, rcpt_strerror(h->failed_err));
+	}
+	return RCPT_OK;
 }
 
 int
@@ -234,6 +328,8 @@ rcpt_hsm_session_take(
 				    "token: sessions lost again after reopen");
 				break;
 			}
+			if ((r = reopen_allowed(h, diag)) != RCPT_OK)
+				break;
 			tried = 1;
 			r = rcpt_hsm_pool_reopen(h, diag);
 			(void)pthread_cond_broadcast(&h->cv);

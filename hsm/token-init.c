@@ -35,26 +35,51 @@ struct paths {
 	char user_pin[PATH_MAX];
 };
 
-/* Creates @p dir, or accepts it when it is an empty directory. */
+/*
+ * Creates @p dir (0700), or accepts it when it is an empty directory of
+ * ours that nobody else can enter: the PIN files go there, and a
+ * directory others can write would let them swap the files.
+ */
 static int
 make_dir(const char *dir, struct rcpt_diag *diag)
 {
 	struct dirent *e;
 	struct stat st;
 	DIR *d;
-	int empty = 1;
+	int fd, empty = 1;
 
 	if (mkdir(dir, 0700) == 0)
 		return RCPT_OK;
 	if (errno != EEXIST)
 		return rcpt_diag(diag, RCPT_E_IO, "dir %s: cannot create (%s)",
 		    dir, strerror(errno));
-	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
 		return rcpt_diag(diag, RCPT_E_EXISTS,
 		    "dir %s: exists and is not a directory", dir);
-	if ((d = opendir(dir)) == NULL)
+	if (fd < 0)
+		return rcpt_diag(diag, RCPT_E_IO, "dir %s: cannot open (%s)",
+		    dir, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		(void)close(fd);
+		return rcpt_diag(diag, RCPT_E_IO, "dir %s: cannot stat", dir);
+	}
+	if (st.st_uid != geteuid()) {
+		(void)close(fd);
+		return rcpt_diag(diag, RCPT_E_CONFIG,
+		    "dir %s: must be owned by the effective user", dir);
+	}
+	if ((st.st_mode & 077) != 0) {
+		(void)close(fd);
+		return rcpt_diag(diag, RCPT_E_CONFIG,
+		    "dir %s: must have no group or other permissions (0700)",
+		    dir);
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		(void)close(fd);
 		return rcpt_diag(diag, RCPT_E_IO, "dir %s: cannot read (%s)",
 		    dir, strerror(errno));
+	}
 	while (empty && (e = readdir(d)) != NULL)
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
 			empty = 0;

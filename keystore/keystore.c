@@ -246,19 +246,21 @@ errno_code(int e)
 
 /*
  * Checks the plugin file and its directory through descriptors, so that
- * every check is made on one object, and returns the file's identity.
+ * every check is made on one object, and hands back the open file so
+ * the caller loads what was checked.  A symbolic link is refused: its
+ * checks would be made on whatever it points at, wherever that lives.
  *
- * A race remains: dlopen() takes a path, not a descriptor, so whoever
- * can replace the file between our fstat() and dlopen() could slip in
- * another object.  rcpt_ks_load() narrows it by comparing the path's
+ * dlopen() takes a path, not a descriptor.  Where /proc is mounted,
+ * rcpt_ks_load() gives it "/proc/self/fd/N", which names the checked
+ * file itself.  Without /proc it falls back to the path and compares
  * device and inode after dlopen() with the ones checked here, which
- * still leaves a swap-and-swap-back.  Pulling that off needs write
+ * still leaves a swap-and-swap-back; pulling that off needs write
  * access to the directory, which check_owner() refuses for anyone but
- * root and us, and directories above it are not walked.  Libraries the
+ * root and us (directories above it are not walked).  Libraries the
  * plugin depends on are found by the dynamic linker and are not checked.
  */
 static int
-check_file(const char *path, const char *what, struct stat *st_out,
+check_file(const char *path, const char *what, struct stat *st_out, int *fd_out,
     struct rcpt_diag *diag)
 {
 	char dir[PATH_MAX];
@@ -267,6 +269,7 @@ check_file(const char *path, const char *what, struct stat *st_out,
 	int fd = -1, r = RCPT_E_INTERNAL;
 	size_t dlen;
 
+	*fd_out = -1;
 	if (slash == NULL)
 		return rcpt_diag(diag, RCPT_E_INTERNAL,
 		    "provider %s: path is not absolute", what);
@@ -288,8 +291,13 @@ check_file(const char *path, const char *what, struct stat *st_out,
 		goto out;
 	(void)close(fd);
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
-	    fstat(fd, &st) != 0) {
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ELOOP) {
+		r = rcpt_diag(diag, RCPT_E_CONFIG,
+		    "provider %s: file: must not be a symbolic link", what);
+		goto out;
+	}
+	if (fd < 0 || fstat(fd, &st) != 0) {
 		r = rcpt_diag(diag, errno_code(errno),
 		    "provider %s: file: cannot open: %s", what,
 		    strerror(errno));
@@ -303,11 +311,56 @@ check_file(const char *path, const char *what, struct stat *st_out,
 	if ((r = check_owner(&st, what, "file", diag)) != RCPT_OK)
 		goto out;
 	*st_out = st;
+	*fd_out = fd;
+	fd = -1;
 	r = RCPT_OK;
 out:
 	if (fd >= 0)
 		(void)close(fd);
 	return r;
+}
+
+#define FD_NAME_TRIES 8 /* descriptor numbers tried for a fresh name */
+
+/*
+ * Sets @p out to "/proc/self/fd/N" when that names the checked file,
+ * else to @p path (the caller then re-checks the path after dlopen).
+ * The dynamic linker matches names of loaded objects before it opens
+ * anything, and descriptor numbers are reused: while an object loaded
+ * earlier answers to "/proc/self/fd/N" (one that was never unmapped),
+ * the file is duplicated onto a higher number and that is tried.
+ * @param[out] dup_out a duplicate to close after dlopen, or -1.
+ * @return 1 when @p out names the descriptor.
+ */
+static int
+load_name(int fd, const struct stat *checked, const char *path, char *out,
+    size_t cap, int *dup_out)
+{
+	struct stat st;
+	void *old;
+	int i, n, cur = fd, next;
+
+	*dup_out = -1;
+	for (i = 0; i < FD_NAME_TRIES; i++) {
+		n = snprintf(out, cap, "/proc/self/fd/%d", cur);
+		if (n <= 0 || (size_t)n >= cap || stat(out, &st) != 0 ||
+		    st.st_dev != checked->st_dev ||
+		    st.st_ino != checked->st_ino)
+			break;
+		if ((old = dlopen(out, RTLD_NOW | RTLD_NOLOAD)) == NULL)
+			return 1;
+		(void)dlclose(old);
+		if ((next = fcntl(fd, F_DUPFD_CLOEXEC, cur + 1)) < 0)
+			break;
+		if (*dup_out >= 0)
+			(void)close(*dup_out);
+		*dup_out = cur = next;
+	}
+	if (*dup_out >= 0)
+		(void)close(*dup_out);
+	*dup_out = -1;
+	(void)snprintf(out, cap, "%s", path);
+	return 0;
 }
 
 /* Turns @p name_or_path into a plugin path, or refuses it. */
@@ -348,12 +401,12 @@ int
 rcpt_ks_load(const char *name_or_path, const char *providers_dir,
     int allow_absolute, struct rcpt_ks_provider **out, struct rcpt_diag *diag)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[PATH_MAX];
 	struct rcpt_ks_provider *p = NULL;
 	rcpt_provider_entry_fn entry;
 	struct stat before = {0}, after;
 	void *dl = NULL, *sym;
-	int r = RCPT_E_INTERNAL;
+	int fd = -1, fd2 = -1, by_fd, r = RCPT_E_INTERNAL;
 
 	if (out == NULL || name_or_path == NULL)
 		return rcpt_diag(
@@ -366,9 +419,10 @@ rcpt_ks_load(const char *name_or_path, const char *providers_dir,
 	if ((r = plugin_path(name_or_path, providers_dir, allow_absolute, path,
 	         sizeof(path), diag)) != RCPT_OK)
 		goto out;
-	if ((r = check_file(path, name_or_path, &before, diag)) != RCPT_OK)
+	if ((r = check_file(path, name_or_path, &before, &fd, diag)) != RCPT_OK)
 		goto out;
-	if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	by_fd = load_name(fd, &before, path, name, sizeof(name), &fd2);
+	if ((dl = dlopen(name, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		const char *e = dlerror();
 
 		r = rcpt_diag(diag, RCPT_E_PLUGIN_ABI,
@@ -376,8 +430,9 @@ rcpt_ks_load(const char *name_or_path, const char *providers_dir,
 		    e != NULL ? e : "dlopen failed");
 		goto out;
 	}
-	if (stat(path, &after) != 0 || after.st_dev != before.st_dev ||
-	    after.st_ino != before.st_ino) {
+	if (!by_fd &&
+	    (stat(path, &after) != 0 || after.st_dev != before.st_dev ||
+	        after.st_ino != before.st_ino)) {
 		r = rcpt_diag(diag, RCPT_E_DENIED,
 		    "provider %s: file: replaced while loading", name_or_path);
 		goto out;
@@ -401,6 +456,10 @@ rcpt_ks_load(const char *name_or_path, const char *providers_dir,
 out:
 	if (dl != NULL)
 		(void)dlclose(dl);
+	if (fd2 >= 0)
+		(void)close(fd2);
+	if (fd >= 0)
+		(void)close(fd);
 	return r;
 }
 

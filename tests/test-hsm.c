@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ed25519.h"
@@ -882,10 +883,106 @@ test_recovers_after_sessions_closed(void)
 	CU_ASSERT_EQUAL(login_calls, 3);
 	free(h->pin_file);
 	h->pin_file = strdup(tok.user_pin_file);
+	/* Within a second of the failed reopen nothing is tried. */
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_hsm_sign(h, "k-recover", msg, 1, sig, &d),
+	    RCPT_E_KEY_UNAVAILABLE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "reopen failed"));
+	CU_ASSERT_EQUAL(login_calls, 3);
+	CU_ASSERT_EQUAL(h->reopens, 3);
+	(void)usleep(1100 * 1000);
 	sign_verify(h, "k-recover", pub);
 	CU_ASSERT_EQUAL(login_calls, 4);
+	CU_ASSERT_EQUAL(h->reopens, 4);
+
+	/* A token failure is named in the back-off refusal too. */
+	CU_ASSERT_EQUAL(h->fn->C_CloseAllSessions(h->slot), CKR_OK);
+	CU_ASSERT_EQUAL(rcpt_hsm_sign(h, "k-recover", msg, 1, sig, NULL),
+	    RCPT_E_KEY_UNAVAILABLE);
+	h->reopen_failed = 1;
+	h->failed_rv = CKR_DEVICE_ERROR;
+	h->failed_err = RCPT_E_KEY_UNAVAILABLE;
+	CU_ASSERT_EQUAL(clock_gettime(CLOCK_MONOTONIC, &h->failed_at), 0);
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_hsm_sign(h, "k-recover", msg, 1, sig, &d),
+	    RCPT_E_KEY_UNAVAILABLE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "CKR_DEVICE_ERROR"));
+	CU_ASSERT_EQUAL(login_calls, 4);
+	/* Once the second is over, the next call reopens. */
+	h->failed_at.tv_sec -= 2;
+	sign_verify(h, "k-recover", pub);
+	CU_ASSERT_EQUAL(login_calls, 5);
 	rcpt_hsm_close(h);
 	counting_release();
+}
+
+/* Puts @p pin in @p path through a new file renamed over it. */
+static void
+pin_replace(const char *path, const char *pin)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	(void)unlink(tmp);
+	CU_ASSERT_FATAL(rcpt_test_write_file(tmp, pin, strlen(pin)) == 0);
+	CU_ASSERT_FATAL(chmod(tmp, 0600) == 0);
+	CU_ASSERT_FATAL(rename(tmp, path) == 0);
+}
+
+/* A refused PIN is not offered again until the pin file changes. */
+static void
+test_pin_refused_no_retry(void)
+{
+	static const uint8_t msg[] = "m";
+	struct rcpt_hsm_config c = config();
+	uint8_t pub[RCPT_HSM_PUB_LEN], sig[RCPT_HSM_SIG_LEN];
+	char *path = pin_copy("retry.pin", 0600), *good;
+	struct rcpt_hsm *h = NULL;
+	struct rcpt_diag d;
+	size_t len;
+	int i;
+
+	good = rcpt_test_read_file(tok.user_pin_file, &len);
+	CU_ASSERT_FATAL(good != NULL);
+	CU_ASSERT_FATAL(counting_load() == 0);
+	c.pin_file = path;
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_hsm_open_module(&c, &counting_fn, &h, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(login_calls, 1);
+	CU_ASSERT_EQUAL(rcpt_hsm_generate(h, "k-pinretry", pub, NULL), RCPT_OK);
+
+	pin_replace(path, "not-the-pin\n");
+	CU_ASSERT_EQUAL(h->fn->C_CloseAllSessions(h->slot), CKR_OK);
+	CU_ASSERT_EQUAL(rcpt_hsm_sign(h, "k-pinretry", msg, 1, sig, NULL),
+	    RCPT_E_KEY_UNAVAILABLE);
+	CU_ASSERT_EQUAL(login_calls, 1);
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_sign(h, "k-pinretry", msg, 1, sig, &d), RCPT_E_DENIED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "C_Login"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "CKR_PIN_INCORRECT"));
+	CU_ASSERT_EQUAL(login_calls, 2);
+	for (i = 0; i < 5; i++) {
+		rcpt_diag_clear(&d);
+		CU_ASSERT_EQUAL(rcpt_hsm_sign(h, "k-pinretry", msg, 1, sig, &d),
+		    RCPT_E_DENIED);
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(d.msg, "login refused earlier (CKR_PIN_INCORRECT)"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "PIN file"));
+	}
+	CU_ASSERT_EQUAL(login_calls, 2);
+	/* No back-off either: the fixed file is tried at once. */
+	pin_replace(path, good);
+	sign_verify(h, "k-pinretry", pub);
+	CU_ASSERT_EQUAL(login_calls, 3);
+	sign_verify(h, "k-pinretry", pub);
+	CU_ASSERT_EQUAL(login_calls, 3);
+	rcpt_hsm_close(h);
+	counting_release();
+	rcpt_memzero(good, len);
+	free(good);
+	unlink(path);
+	free(path);
 }
 
 #define THREADS    4
@@ -943,6 +1040,53 @@ test_concurrent_signing(void)
 	}
 	CU_ASSERT_EQUAL(h->in_use, 0);
 	CU_ASSERT_EQUAL(h->navail, 2);
+	rcpt_hsm_close(h);
+}
+
+#define RACE_ROUNDS 60
+
+/* Rewrites "d-race" over and over, alternating two values. */
+static void *
+race_writer(void *arg)
+{
+	struct rcpt_hsm *h = arg;
+	long i, fails = 0;
+
+	for (i = 0; i < RACE_ROUNDS; i++)
+		if (rcpt_hsm_data_write(h, "d-race",
+		        (const uint8_t *)(i % 2 ? "bb" : "a"), i % 2 ? 2 : 1,
+		        NULL) != RCPT_OK)
+			fails++;
+	return (void *)fails;
+}
+
+/* A read racing a write sees the old or the new value, never nothing. */
+static void
+test_data_read_during_write(void)
+{
+	struct rcpt_hsm_config c = config();
+	struct rcpt_hsm *h = open_ok(&c);
+	uint8_t buf[8];
+	size_t len;
+	pthread_t t;
+	void *fails = (void *)1;
+	int i, bad = 0;
+
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_data_write(h, "d-race", (const uint8_t *)"a", 1, NULL),
+	    RCPT_OK);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, race_writer, h), 0);
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		if (rcpt_hsm_data_read(
+		        h, "d-race", buf, sizeof(buf), &len, NULL) != RCPT_OK ||
+		    !((len == 1 && buf[0] == 'a') ||
+		        (len == 2 && memcmp(buf, "bb", 2) == 0)))
+			bad++;
+	}
+	CU_ASSERT_EQUAL(pthread_join(t, &fails), 0);
+	CU_ASSERT_PTR_NULL(fails);
+	CU_ASSERT_EQUAL(bad, 0);
 	rcpt_hsm_close(h);
 }
 
@@ -1147,6 +1291,7 @@ test_health_and_serial(void)
 static void
 test_softhsm_init_rules(void)
 {
+	char open_dir[4096];
 	struct rcpt_diag d;
 	const char *conf = getenv("SOFTHSM2_CONF");
 
@@ -1164,6 +1309,23 @@ test_softhsm_init_rules(void)
 	CU_ASSERT_EQUAL(rcpt_hsm_softhsm_init("/nonexistent/x",
 	                    "a label longer than thirty-two bytes", NULL),
 	    RCPT_E_INVAL);
+	/* An empty directory others can enter is not taken over. */
+	CU_ASSERT_FATAL(snprintf(open_dir, sizeof(open_dir), "%s/open",
+	                    tok.dir) < (int)sizeof(open_dir));
+	CU_ASSERT_FATAL(mkdir(open_dir, 0700) == 0);
+	CU_ASSERT_FATAL(chmod(open_dir, 0777) == 0);
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_softhsm_init_module(SOFTHSM_MODULE, open_dir, "other", &d),
+	    RCPT_E_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "dir "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "no group or other permissions"));
+	CU_ASSERT_FATAL(chmod(open_dir, 0750) == 0);
+	CU_ASSERT_EQUAL(
+	    rcpt_hsm_softhsm_init_module(SOFTHSM_MODULE, open_dir, "other", &d),
+	    RCPT_E_CONFIG);
+	/* Nothing was written into it. */
+	CU_ASSERT_EQUAL(rmdir(open_dir), 0);
 	/* Refusals leave the environment alone. */
 	CU_ASSERT_STRING_EQUAL(getenv("SOFTHSM2_CONF"), tok.conf);
 }
@@ -1293,8 +1455,11 @@ static CU_TestInfo open_tests[] = {
 static CU_TestInfo token_tests[] = {
     {"recovers after the token drops sessions",
         test_recovers_after_sessions_closed},
+    {"refused PIN not retried until its file changes",
+        test_pin_refused_no_retry},
     {"health and serial", test_health_and_serial},
     {"data objects", test_data_objects},
+    {"data read racing a write", test_data_read_during_write},
     {"data objects after a crash", test_data_crash_states},
     {"test token creation rules", test_softhsm_init_rules},
     {"test token files and CKR names", test_fixture_files},

@@ -336,6 +336,41 @@ test_file_mode_refused(void)
 	free(dir);
 }
 
+/* The real plugin, and a symbolic link to it, in a private 0755 dir. */
+static void
+test_symlink_refused(void)
+{
+	struct rcpt_ks_provider *p = NULL;
+	struct rcpt_diag d;
+	char *dir = subdir("links"), target[4096], link[4096];
+
+	CU_ASSERT_FATAL(chmod(dir, 0755) == 0);
+	CU_ASSERT_FATAL(rcpt_test_plugin_copy(PKCS11_SO, dir) == 0);
+	(void)snprintf(target, sizeof(target), "%s/provider-pkcs11.so", dir);
+	(void)snprintf(link, sizeof(link), "%s/provider-alias.so", dir);
+	CU_ASSERT_FATAL(symlink(target, link) == 0);
+
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_ks_load("alias", dir, 0, &p, &d), RCPT_E_CONFIG);
+	CU_ASSERT_PTR_NULL(p);
+	CU_ASSERT_STRING_EQUAL(
+	    d.msg, "provider alias: file: must not be a symbolic link");
+	/* By absolute path too. */
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_ks_load(link, NULL, 1, &p, &d), RCPT_E_CONFIG);
+	CU_ASSERT(contains(&d, "file: must not be a symbolic link"));
+	CU_ASSERT_PTR_NULL(p);
+
+	/* The file it points at loads (through its checked descriptor). */
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_ks_load("pkcs11", dir, 0, &p, &d), RCPT_OK);
+	CU_ASSERT_PTR_NOT_NULL(p);
+	if (p != NULL)
+		CU_ASSERT_STRING_EQUAL(rcpt_ks_name(p), "pkcs11");
+	rcpt_ks_unload(p);
+	free(dir);
+}
+
 /* Software provider */
 
 static struct rcpt_ks_provider *
@@ -1181,6 +1216,7 @@ static CU_TestInfo loader_tests[] = {
     {"bad plugin name refused", test_bad_name_refused},
     {"relative path refused", test_relative_path_refused},
     {"writable plugin or directory refused", test_file_mode_refused},
+    {"symbolic link to a plugin refused", test_symlink_refused},
     CU_TEST_INFO_NULL,
 };
 
