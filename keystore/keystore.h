@@ -67,7 +67,8 @@ struct rcpt_ks_opts {
  * rcpt_ks_adopt() does.
  * @param[out] out caller frees with rcpt_ks_unload().
  * @return RCPT_OK; RCPT_E_CONFIG (bad name, relative path, absolute path
- * not allowed); RCPT_E_NOT_FOUND (no such file); RCPT_E_DENIED (owner,
+ * not allowed, plugin file is a symbolic link); RCPT_E_NOT_FOUND (no such
+ * file); RCPT_E_DENIED (owner,
  * mode or file type wrong); RCPT_E_PLUGIN_ABI (dlopen failed, entry
  * symbol missing, ABI major differs, table too small, operation
  * missing); RCPT_E_NOMEM.
