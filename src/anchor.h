@@ -32,7 +32,11 @@
  * moves it on.  The reverse order could leave an anchor describing a
  * checkpoint the store never kept.
  *
- * This module neither verifies receipts nor decides when to checkpoint.
+ * The proof covers only the anchored prefix, so every check also runs
+ * the offline verifier over all stored receipts and ties the store's
+ * leaves, record and key to them (rcpt_anchor_verify): a leaf or receipt
+ * edited after the anchor, or a key slipped into the registry, is
+ * refused too.  This module does not decide when to checkpoint.
  * Calls for one chain must not run concurrently (the daemon serialises
  * them): two checkpoints racing could write the anchor out of order.
  */
@@ -48,6 +52,7 @@
 #include "receipt.h"
 #include "signer.h"
 #include "store.h"
+#include "verify.h"
 
 #define RCPT_ANCHOR_VERSION  1
 #define RCPT_ANCHOR_NAME_MAX 64 /* bytes of a token data object name */
@@ -62,12 +67,28 @@ struct rcpt_anchor {
 
 /** What rcpt_anchor_check() found. */
 struct rcpt_anchor_state {
-	int fresh;                         /* 1: the token holds no anchor */
+	/*
+	 * 1: the token holds no anchor.  rcpt_anchor_check() never returns
+	 * RCPT_OK with it set (a stored chain without an anchor is
+	 * refused); kept for callers written against the older contract.
+	 */
+	int fresh;
 	uint64_t anchor_size;              /* 0 when fresh */
 	uint64_t store_size;               /* receipts in the store */
 	uint8_t store_root[RCPT_HASH_LEN]; /* root of those receipts */
-	char origin[RCPT_ORIGIN_MAX + 1];  /* from the chain record */
-	char active_kid[RCPT_KID_LEN + 1]; /* from the chain record */
+	char origin[RCPT_ORIGIN_MAX + 1];  /* the verified genesis origin */
+	char active_kid[RCPT_KID_LEN + 1]; /* as the verified receipts say */
+	uint8_t active_pub[RCPT_ED25519_PUB_LEN]; /* that key, ditto */
+};
+
+/** What the verified receipts of a stored chain establish. */
+struct rcpt_anchor_verified {
+	uint64_t size;                    /* receipts verified */
+	uint8_t root[RCPT_HASH_LEN];      /* of their leaves (= the store's) */
+	char origin[RCPT_ORIGIN_MAX + 1]; /* genesis data.origin */
+	char active_kid[RCPT_KID_LEN +
+	                1]; /* tip rotation's new_kid, or tip kid */
+	uint8_t active_pub[RCPT_ED25519_PUB_LEN]; /* from the receipts */
 };
 
 /* The record and its token object */
@@ -112,14 +133,46 @@ int rcpt_anchor_write(struct rcpt_ks_provider *ks, const struct rcpt_anchor *a,
 /* Checking and checkpointing */
 
 /**
+ * Verifies the whole chain @p rec of @p snap with the offline verifier
+ * (SPEC 8, no --trust: keys come from its genesis and rotations only)
+ * and ties the store to it: every receipt from seq 0 to rec->size - 1
+ * must verify CLEAN, the last must be the record's tip (tip_hash), the
+ * root of the store's leaves must equal the root of the receipts'
+ * entry hashes (so no leaf differs from its receipt), and the record's
+ * origin must be the genesis data.origin.  The record's active_kid is
+ * NOT compared: callers decide (rcpt_anchor_check refuses a mismatch,
+ * opening a chain may roll a rotation forward).
+ *
+ * O(n) in the chain's receipts, with signature checks on 2 threads: it
+ * runs before every checkpoint and ceremony of receiptctl.  The daemon
+ * (SPEC 1.2) calls it once at start and then tracks its own tips.
+ * @param[in] err the code for a store that fails: RCPT_E_ANCHOR or
+ * RCPT_E_CORRUPT.
+ * @return RCPT_OK; @p err ("chain C: store receipt at seq N fails
+ * verification: <reason>", or naming the record field or the leaves);
+ * the store's error; RCPT_E_NOMEM.
+ */
+int rcpt_anchor_verify(struct rcpt_store_snap *snap,
+    const struct rcpt_store_chain *rec, int err,
+    struct rcpt_anchor_verified *out, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
  * Proves that the store's chain extends the token's anchor: with anchor
  * size M and store size N, refuses N < M, and otherwise checks the
  * consistency path from M to N, built from the store's leaves, against
- * the anchor's root and the store's root.  No anchor is a fresh chain.
+ * the anchor's root and the store's root.  Then verifies every stored
+ * receipt with rcpt_anchor_verify() (O(n), see there) and requires the
+ * record's active kid to be the one the verified receipts make active.
+ * Since chain-create always checkpoints, a stored chain without an
+ * anchor is refused.  Every failure of the store is RCPT_E_ANCHOR,
+ * whether it was rolled back or edited: either way it is not what the
+ * token vouched for.
  * @param[out] st may be NULL; filled on RCPT_OK.
  * @return RCPT_OK; RCPT_E_ANCHOR ("store has N receipts but the token's
- * anchor records M: ..." or "store of size N does not extend the anchor
- * of size M"); RCPT_E_NOT_FOUND (no such chain and no anchor);
+ * anchor records M: ...", "store of size N does not extend the anchor
+ * of size M", "chain C has N receipts but the token holds no anchor for
+ * it", "store receipt at seq N fails verification: ...", or naming the
+ * record field); RCPT_E_NOT_FOUND (no such chain and no anchor);
  * RCPT_E_CORRUPT (a bad anchor, or leaves missing); the provider's or
  * the store's error; RCPT_E_NOMEM.
  */
@@ -130,9 +183,14 @@ int rcpt_anchor_check(struct rcpt_store *s, struct rcpt_ks_provider *ks,
 /**
  * Checks as rcpt_anchor_check(), then signs a checkpoint of the store's
  * current size with @p signer (the chain's active key), stores it in a
- * durable transaction, and only then moves the anchor to it.
- * @param[in] signer borrowed; must sign with the chain's active kid and
- * offer sign_msg.
+ * durable transaction, and only then moves the anchor to it.  The one
+ * difference to rcpt_anchor_check(): a chain of exactly its genesis and
+ * no anchor is accepted, the state chain-create leaves if it stops
+ * between its commit and its first anchor.  That genesis must still
+ * verify and be signed by @p signer's key, which the token holds, so a
+ * store writer cannot use it; any anchored chain has an anchor.
+ * @param[in] signer borrowed; must sign with the chain's active kid, with
+ * the public key the verified receipts name, and offer sign_msg.
  * @param[out] note_out caller frees with free(); NULL on failure.
  * @return as rcpt_anchor_check(); RCPT_E_INVAL (signer is not the active
  * key); the signer's error (RCPT_E_KEY_UNAVAILABLE); the store's error;

@@ -3,9 +3,11 @@
  * Opening a chain of the appliance from the store (SPEC 1.2, 3, 4): the
  * chain record, the tip receipt and the key registry must agree on the
  * active key, the tip must carry a valid signature, and the provider
- * must hold that key.  A rotation that is durable as the tip while the
- * record still names the outgoing key is rolled forward.  It never
- * rewrites receipts.
+ * must hold that key.  Every stored receipt is verified first, and the
+ * active key and its public half are taken from those receipts: the
+ * registry only says where the key lives.  A rotation that is durable as
+ * the tip while the record still names the outgoing key is rolled
+ * forward.  It never rewrites receipts.
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anchor.h"
 #include "ceremony-int.h"
 #include "ceremony.h"
 #include "ed25519.h"
@@ -127,6 +130,7 @@ out:
 static int
 roll_forward(struct rcpt_ceremony *c, const struct rcpt_store_chain *rec,
     const struct rcpt_receipt *tip, const char *new_kid,
+    const uint8_t new_pub[RCPT_ED25519_PUB_LEN],
     const struct rcpt_store_key *keys, size_t n, struct rcpt_diag *diag)
 {
 	struct rcpt_store_chain next = *rec;
@@ -176,6 +180,15 @@ roll_forward(struct rcpt_ceremony *c, const struct rcpt_store_chain *rec,
 		    rcpt_ks_name(c->ks));
 		memcpy(newk.handle, pk[i].handle, strlen(pk[i].handle) + 1);
 	}
+	/* The key the verified rotation brought in, whoever registered it. */
+	if (memcmp(newk.pub, new_pub, RCPT_ED25519_PUB_LEN) != 0 ||
+	    strcmp(newk.chain, rec->name) != 0) {
+		r = rcpt_diag(diag, RCPT_E_CORRUPT,
+		    "chain %s: keys: the new key of the tip rotation is not "
+		    "the one its verified receipt names",
+		    rec->name);
+		goto out;
+	}
 	newk.status = RCPT_KEY_ACTIVE;
 	memcpy(newk.created, tip->ts, sizeof(newk.created));
 	newk.retired[0] = newk.revoked[0] = '\0';
@@ -193,12 +206,30 @@ out:
 	return r;
 }
 
+/*
+ * Verifies every stored receipt (O(n); see rcpt_anchor_verify) so that
+ * the active kid and its public key come from verified receipts.
+ */
+static int
+verify_all(struct rcpt_store *s, const struct rcpt_store_chain *rec,
+    struct rcpt_anchor_verified *ver, struct rcpt_diag *diag)
+{
+	struct rcpt_store_snap *snap = NULL;
+	int r;
+
+	if ((r = rcpt_store_snap_begin(s, rec->name, &snap, diag)) == RCPT_OK)
+		r = rcpt_anchor_verify(snap, rec, RCPT_E_CORRUPT, ver, diag);
+	rcpt_store_snap_end(snap);
+	return r;
+}
+
 /* Checks record, tip and registry, then fills the writer state. */
 static int
 load(struct rcpt_ceremony *c, const char *chain, int may_roll,
     struct rcpt_diag *diag)
 {
 	struct rcpt_store_chain rec;
+	struct rcpt_anchor_verified ver;
 	struct rcpt_store_key *keys = NULL;
 	const struct rcpt_store_key *act, *by;
 	struct rcpt_receipt tip;
@@ -218,17 +249,35 @@ load(struct rcpt_ceremony *c, const char *chain, int may_roll,
 		goto out;
 	}
 	if ((r = read_tip(c->store, &rec, &tip, diag)) != RCPT_OK ||
+	    (r = verify_all(c->store, &rec, &ver, diag)) != RCPT_OK ||
 	    (r = rcpt_store_list_keys(c->store, chain, &keys, &n, diag)) !=
 	        RCPT_OK ||
 	    (r = tip_active_kid(&tip, want, &rot, diag)) != RCPT_OK)
 		goto out;
+	if (strcmp(want, ver.active_kid) != 0) {
+		r = rcpt_diag(diag, RCPT_E_CORRUPT,
+		    "chain %s: the tip (seq %" PRIu64
+		    ") is not the verified one",
+		    chain, tip.seq);
+		goto out;
+	}
 	for (i = 0; i < n; i++)
 		n_active += keys[i].status == RCPT_KEY_ACTIVE;
 	act = find_key(keys, n, want);
+	/* SPEC 1.2: keys come from verified receipts, never the registry. */
+	if (act != NULL &&
+	    memcmp(act->pub, ver.active_pub, RCPT_ED25519_PUB_LEN) != 0) {
+		r = rcpt_diag(diag, RCPT_E_CORRUPT,
+		    "chain %s: keys: the registry's key for kid %s is not "
+		    "the one the verified receipts name",
+		    chain, want);
+		goto out;
+	}
 	if (strcmp(rec.active_kid, want) != 0 || act == NULL ||
 	    act->status != RCPT_KEY_ACTIVE || n_active != 1) {
 		if (may_roll && rot && strcmp(rec.active_kid, tip.kid) == 0) {
-			r = roll_forward(c, &rec, &tip, want, keys, n, diag);
+			r = roll_forward(
+			    c, &rec, &tip, want, ver.active_pub, keys, n, diag);
 			if (r == RCPT_OK)
 				r = load(c, chain, 0, diag);
 			goto out;
@@ -239,7 +288,11 @@ load(struct rcpt_ceremony *c, const char *chain, int may_roll,
 		    chain, tip.seq);
 		goto out;
 	}
-	/* SPEC 1.2: the tip carries a valid signature. */
+	/*
+	 * SPEC 1.2: the tip carries a valid signature.  verify_all checked
+	 * it with the key the receipts introduced; this also wants the
+	 * registry to name the same key for the tip's kid.
+	 */
 	by = find_key(keys, n, tip.kid);
 	if (by == NULL || !tip.has_signature ||
 	    rcpt_ed25519_verify(by->pub, tip.entry_hash, RCPT_HASH_LEN,
@@ -260,7 +313,8 @@ load(struct rcpt_ceremony *c, const char *chain, int may_roll,
 	if ((r = rcpt_ks_signer(c->ks, act->handle, &c->signer, diag)) !=
 	    RCPT_OK)
 		goto out;
-	if (strcmp(c->signer.kid, want) != 0) {
+	if (strcmp(c->signer.kid, want) != 0 ||
+	    memcmp(c->signer.pub, ver.active_pub, RCPT_ED25519_PUB_LEN) != 0) {
 		r = rcpt_diag(diag, RCPT_E_CORRUPT,
 		    "chain %s: keys: the provider's key at the registered "
 		    "handle is not the active kid",

@@ -617,7 +617,8 @@ rcpt_ceremony_rotate(struct rcpt_ceremony *c, const char *ts,
 		goto out;
 	}
 	if (oldk.status != RCPT_KEY_ACTIVE ||
-	    strcmp(oldk.chain, c->chain.name) != 0) {
+	    strcmp(oldk.chain, c->chain.name) != 0 ||
+	    memcmp(oldk.pub, c->signer.pub, RCPT_ED25519_PUB_LEN) != 0) {
 		r = rcpt_diag(diag, RCPT_E_CORRUPT,
 		    "chain %s: keys: the registry must list the outgoing key "
 		    "as this chain's active one",

@@ -457,9 +457,14 @@ write_receipt(const struct args *a, const struct write_job *w, bool *stored_out,
 	if (w->kind == WRITE_CREATE)
 		r = rcpt_ceremony_create(
 		    ss.s, ss.ks, w->g, &ceremony_opts, &ss.c, &line, &len, d);
-	/* Never link to a tip from a store restored from an old copy. */
-	else if ((r = rcpt_anchor_check(ss.s, ss.ks, chain, NULL, d)) ==
-	         RCPT_OK)
+	/*
+	 * Never link to a tip from a store restored from an old copy.  A
+	 * checkpoint checks the anchor itself, and alone accepts a genesis
+	 * that chain-create stored without reaching its first anchor.
+	 */
+	else if (w->kind == WRITE_CHECKPOINT ||
+	         (r = rcpt_anchor_check(ss.s, ss.ks, chain, NULL, d)) ==
+	             RCPT_OK)
 		r = rcpt_ceremony_open(
 		    ss.s, ss.ks, chain, &ceremony_opts, &ss.c, d);
 	if (r != RCPT_OK)

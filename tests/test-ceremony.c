@@ -173,6 +173,7 @@ create(struct env *e, const char *chain, enum rcpt_sealing sealing,
 	    .chain = chain, .origin = ORIGIN, .sealing = sealing, .ts = ts(0)};
 	struct rcpt_ceremony *c = NULL;
 	struct rcpt_diag d;
+	char *note = NULL;
 
 	rcpt_diag_clear(&d);
 	CU_ASSERT_EQUAL(
@@ -181,6 +182,14 @@ create(struct env *e, const char *chain, enum rcpt_sealing sealing,
 	if (d.set)
 		fprintf(stderr, "create: %s\n", d.msg);
 	CU_ASSERT_FATAL(c != NULL);
+	/* As chain-create does: the genesis is anchored at once. */
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_anchor_checkpoint(e->s, e->ks,
+	                    rcpt_ceremony_signer(c), chain, &note, &d),
+	    RCPT_OK);
+	if (d.set)
+		fprintf(stderr, "create: checkpoint: %s\n", d.msg);
+	free(note);
 	return c;
 }
 
@@ -1230,11 +1239,18 @@ test_anchor_checkpoints(void)
 	env_new(&e);
 	c = create(&e, "cp", RCPT_SEALING_EACH, NULL);
 	append(c, 1);
-	CU_ASSERT_EQUAL(
-	    rcpt_anchor_read(e.ks, "cp", &a, NULL), RCPT_E_NOT_FOUND);
+	/* create() anchored the genesis, as chain-create does. */
+	CU_ASSERT_EQUAL(rcpt_anchor_read(e.ks, "cp", &a, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(a.size, 1);
 	CU_ASSERT_EQUAL(rcpt_anchor_check(e.s, e.ks, "cp", &st, NULL), RCPT_OK);
-	CU_ASSERT_EQUAL(st.fresh, 1);
+	CU_ASSERT_EQUAL(st.fresh, 0);
+	CU_ASSERT_EQUAL(st.anchor_size, 1);
 	CU_ASSERT_EQUAL(st.store_size, 2);
+	CU_ASSERT_STRING_EQUAL(st.origin, ORIGIN);
+	CU_ASSERT_STRING_EQUAL(st.active_kid, rcpt_ceremony_active_kid(c));
+	CU_ASSERT_EQUAL(memcmp(st.active_pub, rcpt_ceremony_signer(c)->pub,
+	                    RCPT_ED25519_PUB_LEN),
+	    0);
 
 	note = checkpoint(&e, c, "cp");
 	memset(&cp, 0, sizeof(cp));
@@ -1306,8 +1322,8 @@ copy(const char *from, const char *to)
 }
 
 static void
-expect_refused(struct env *e, struct rcpt_ceremony *c, const char *chain,
-    const char *words1, const char *words2)
+expect_refused_by(struct env *e, const struct rcpt_signer *sg,
+    const char *chain, const char *words1, const char *words2)
 {
 	struct rcpt_diag d;
 	char *note = (char *)"x";
@@ -1319,15 +1335,53 @@ expect_refused(struct env *e, struct rcpt_ceremony *c, const char *chain,
 		fprintf(stderr, "anchor: %s\n", d.msg);
 	CU_ASSERT(contains(&d, words1));
 	CU_ASSERT(contains(&d, words2));
-	if (c == NULL)
+	if (sg == NULL)
 		return;
 	rcpt_diag_clear(&d);
-	CU_ASSERT_EQUAL(rcpt_anchor_checkpoint(e->s, e->ks,
-	                    rcpt_ceremony_signer(c), chain, &note, &d),
+	CU_ASSERT_EQUAL(
+	    rcpt_anchor_checkpoint(e->s, e->ks, sg, chain, &note, &d),
 	    RCPT_E_ANCHOR);
 	CU_ASSERT_PTR_NULL(note);
 	CU_ASSERT(contains(&d, words1));
 	CU_ASSERT(contains(&d, words2));
+}
+
+static void
+expect_refused(struct env *e, struct rcpt_ceremony *c, const char *chain,
+    const char *words1, const char *words2)
+{
+	expect_refused_by(e, c == NULL ? NULL : rcpt_ceremony_signer(c), chain,
+	    words1, words2);
+}
+
+/* The anchor's size in the token. */
+static uint64_t
+anchor_size(struct env *e, const char *chain)
+{
+	struct rcpt_anchor a;
+
+	CU_ASSERT_FATAL(rcpt_anchor_read(e->ks, chain, &a, NULL) == RCPT_OK);
+	return a.size;
+}
+
+/* A signer for the registry's active key of @p chain, from the token. */
+static void
+active_signer(struct env *e, const char *chain, struct rcpt_signer *out)
+{
+	struct rcpt_store_key *keys = NULL;
+	size_t n = 0, i;
+	int found = 0;
+
+	CU_ASSERT_FATAL(
+	    rcpt_store_list_keys(e->s, chain, &keys, &n, NULL) == RCPT_OK);
+	for (i = 0; i < n; i++)
+		if (keys[i].status == RCPT_KEY_ACTIVE) {
+			CU_ASSERT_FATAL(rcpt_ks_signer(e->ks, keys[i].handle,
+			                    out, NULL) == RCPT_OK);
+			found = 1;
+		}
+	free(keys);
+	CU_ASSERT_FATAL(found);
 }
 
 static void
@@ -1380,15 +1434,20 @@ test_anchor_refuses_restored_copy(void)
 	env_free(&e);
 }
 
-/* Flips one bit of leaf @p seq of @p chain with a raw LMDB write. */
+/*
+ * Edits record @p seq of @p chain in database @p dbname with a raw LMDB
+ * write, as someone with the store's file would: a leaf gets one bit
+ * flipped, a receipt its submitter "shop" turned into "shoq".
+ */
 static void
-flip_leaf(const char *db, const char *chain, uint64_t seq)
+raw_edit(const char *db, const char *dbname, const char *chain, uint64_t seq)
 {
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
 	MDB_dbi dbi;
 	MDB_val k, v, nv;
 	uint8_t key[80], leaf[RCPT_HASH_LEN];
+	char line[4096], *p;
 	size_t n = strlen(chain), i;
 
 	memcpy(key, chain, n);
@@ -1401,13 +1460,23 @@ flip_leaf(const char *db, const char *chain, uint64_t seq)
 	CU_ASSERT_FATAL(mdb_env_set_maxdbs(env, 16) == 0);
 	CU_ASSERT_FATAL(mdb_env_open(env, db, 0, 0600) == 0);
 	CU_ASSERT_FATAL(mdb_txn_begin(env, NULL, 0, &txn) == 0);
-	CU_ASSERT_FATAL(mdb_dbi_open(txn, "leaves", 0, &dbi) == 0);
+	CU_ASSERT_FATAL(mdb_dbi_open(txn, dbname, 0, &dbi) == 0);
 	CU_ASSERT_FATAL(mdb_get(txn, dbi, &k, &v) == 0);
-	CU_ASSERT_FATAL(v.mv_size == RCPT_HASH_LEN);
-	memcpy(leaf, v.mv_data, RCPT_HASH_LEN);
-	leaf[0] ^= 1;
-	nv.mv_data = leaf;
-	nv.mv_size = RCPT_HASH_LEN;
+	if (strcmp(dbname, "leaves") == 0) {
+		CU_ASSERT_FATAL(v.mv_size == RCPT_HASH_LEN);
+		memcpy(leaf, v.mv_data, RCPT_HASH_LEN);
+		leaf[0] ^= 1;
+		nv.mv_data = leaf;
+		nv.mv_size = RCPT_HASH_LEN;
+	} else {
+		CU_ASSERT_FATAL(v.mv_size < sizeof(line));
+		memcpy(line, v.mv_data, v.mv_size);
+		line[v.mv_size] = '\0';
+		CU_ASSERT_FATAL((p = strstr(line, "\"shop\"")) != NULL);
+		p[4] = 'q';
+		nv.mv_data = line;
+		nv.mv_size = v.mv_size;
+	}
 	CU_ASSERT_FATAL(mdb_put(txn, dbi, &k, &nv, 0) == 0);
 	CU_ASSERT_FATAL(mdb_txn_commit(txn) == 0);
 	mdb_env_close(env);
@@ -1416,8 +1485,10 @@ flip_leaf(const char *db, const char *chain, uint64_t seq)
 static void
 test_anchor_refuses_edited_store(void)
 {
+	struct rcpt_signer sg;
 	struct env e;
 	struct rcpt_ceremony *c;
+	struct rcpt_diag d;
 	char *note;
 
 	env_new(&e);
@@ -1429,13 +1500,229 @@ test_anchor_refuses_edited_store(void)
 	append(c, 3);
 	rcpt_ceremony_close(c);
 	store_close(&e);
-	flip_leaf(e.db, "ed", 1);
+	raw_edit(e.db, "leaves", "ed", 1);
 	store_open(&e);
-	CU_ASSERT_FATAL(
-	    rcpt_ceremony_open(e.s, e.ks, "ed", NULL, &c, NULL) == RCPT_OK);
-	expect_refused(&e, c, "ed", "store of size 4",
+	active_signer(&e, "ed", &sg);
+	expect_refused_by(&e, &sg, "ed", "store of size 4",
 	    "does not extend the anchor of size 3");
+	/* Opening verifies every receipt against its leaf too. */
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_open(e.s, e.ks, "ed", NULL, &c, &d), RCPT_E_CORRUPT);
+	CU_ASSERT(contains(&d, "leaves: do not match"));
+	CU_ASSERT_PTR_NULL(c);
+	env_free(&e);
+}
+
+/*
+ * Edits after the anchor, which the consistency proof alone does not
+ * cover: a forged leaf, or a receipt edited under its leaf.  The anchor
+ * stays where it was.
+ */
+static void
+edited_after_anchor(const char *dbname, const char *chain, const char *words)
+{
+	struct rcpt_signer sg;
+	struct env e;
+	struct rcpt_ceremony *c;
+	struct rcpt_diag d;
+
+	env_new(&e);
+	c = create(&e, chain, RCPT_SEALING_EACH, NULL); /* anchor size 1 */
+	append(c, 1);
+	append(c, 2);
+	append(c, 3);
 	rcpt_ceremony_close(c);
+	store_close(&e);
+	raw_edit(e.db, dbname, chain, 2);
+	store_open(&e);
+	active_signer(&e, chain, &sg);
+	expect_refused_by(&e, &sg, chain, words, "");
+	CU_ASSERT_EQUAL(anchor_size(&e, chain), 1);
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_open(e.s, e.ks, chain, NULL, &c, &d), RCPT_E_CORRUPT);
+	CU_ASSERT(contains(&d, words));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_EQUAL(anchor_size(&e, chain), 1);
+	env_free(&e);
+}
+
+static void
+test_anchor_refuses_leaf_after_anchor(void)
+{
+	edited_after_anchor(
+	    "leaves", "lf", "chain lf: leaves: do not match the verified");
+}
+
+static void
+test_anchor_refuses_receipt_after_anchor(void)
+{
+	edited_after_anchor("receipts", "rc",
+	    "chain rc: store receipt at seq 2 fails verification: ");
+}
+
+/*
+ * A store writer makes another key of the token this chain's active one:
+ * record and registry agree, the receipts do not.
+ */
+static void
+test_anchor_refuses_foreign_key(void)
+{
+	struct rcpt_store_chain rec;
+	struct rcpt_store_key mine, other;
+	struct rcpt_signer sg;
+	struct env e;
+	struct rcpt_ceremony *c, *o, *held;
+	struct rcpt_diag d;
+	char *note = (char *)"x";
+
+	env_new(&e);
+	c = create(&e, "fk", RCPT_SEALING_EACH, NULL);
+	o = create(&e, "fk.other", RCPT_SEALING_EACH, NULL);
+	append(c, 1);
+	sg = *rcpt_ceremony_signer(o);
+	CU_ASSERT_FATAL(rcpt_store_get_chain(e.s, "fk", &rec, NULL) == 0);
+	CU_ASSERT_FATAL(rcpt_store_get_key(e.s, rcpt_ceremony_active_kid(c),
+	                    &mine, NULL) == 0);
+	CU_ASSERT_FATAL(rcpt_store_get_key(e.s, rcpt_ceremony_active_kid(o),
+	                    &other, NULL) == 0);
+	CU_ASSERT_FATAL(
+	    rcpt_ceremony_open(e.s, e.ks, "fk", NULL, &held, NULL) == RCPT_OK);
+	rcpt_ceremony_close(c);
+	mine.status = RCPT_KEY_RETIRED;
+	memcpy(mine.retired, ts(1), sizeof(mine.retired));
+	memcpy(other.chain, "fk", sizeof("fk"));
+	memcpy(rec.active_kid, other.kid, sizeof(rec.active_kid));
+	put_state(e.s, &rec, &mine, &other);
+
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_open(e.s, e.ks, "fk", NULL, &c, &d), RCPT_E_CORRUPT);
+	CU_ASSERT(contains(&d, "must name one active key"));
+	CU_ASSERT_PTR_NULL(c);
+	expect_refused(&e, NULL, "fk", "chain fk: record: active_kid", "");
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_anchor_checkpoint(e.s, e.ks, &sg, "fk", &note, &d),
+	    RCPT_E_ANCHOR);
+	CU_ASSERT_PTR_NULL(note);
+	CU_ASSERT(contains(&d, "record: active_kid"));
+	/* A handle opened before does not rotate on the registry's word. */
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_ceremony_rotate(held, ts(2), ADMIN, "scheduled",
+	                    NULL, NULL, NULL, &d),
+	    RCPT_E_CORRUPT);
+	CU_ASSERT(contains(&d, "keys: the registry must list"));
+	CU_ASSERT_EQUAL(anchor_size(&e, "fk"), 1);
+
+	/* Same kid with the record left alone: the signer is refused. */
+	memcpy(rec.active_kid, mine.kid, sizeof(rec.active_kid));
+	mine.status = RCPT_KEY_ACTIVE;
+	mine.retired[0] = '\0';
+	memcpy(other.chain, "fk.other", sizeof("fk.other"));
+	put_state(e.s, &rec, &mine, &other);
+	memcpy(sg.kid, mine.kid, sizeof(sg.kid));
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_anchor_checkpoint(e.s, e.ks, &sg, "fk", &note, &d),
+	    RCPT_E_ANCHOR);
+	CU_ASSERT_PTR_NULL(note);
+	CU_ASSERT(contains(&d, "signer: its public key is not the one"));
+	CU_ASSERT_EQUAL(anchor_size(&e, "fk"), 1);
+	rcpt_ceremony_close(held);
+	rcpt_ceremony_close(o);
+	env_free(&e);
+}
+
+/* A store chain the token never anchored is not one it vouches for. */
+static void
+test_anchor_refuses_missing_anchor(void)
+{
+	struct rcpt_ks_provider *mine;
+	struct rcpt_anchor_state st;
+	struct env e, other;
+	struct rcpt_ceremony *c;
+	struct rcpt_diag d;
+	char *note = (char *)"x";
+
+	env_new(&e);
+	env_new(&other);
+	c = create(&e, "na", RCPT_SEALING_EACH, NULL);
+	append(c, 1);
+	append(c, 2);
+	/* Held against a token without this chain's anchor. */
+	mine = e.ks;
+	e.ks = other.ks;
+	expect_refused(&e, NULL, "na", "chain na has 3 receipts",
+	    "the token holds no anchor for it");
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_anchor_checkpoint(e.s, e.ks,
+	                    rcpt_ceremony_signer(c), "na", &note, &d),
+	    RCPT_E_ANCHOR);
+	CU_ASSERT(contains(&d, "chain na has 3 receipts but the token holds "
+	                       "no anchor for it"));
+	CU_ASSERT_PTR_NULL(note);
+	e.ks = mine;
+	rcpt_ceremony_close(c);
+
+	/*
+	 * A genesis alone: chain-create stopped before its first anchor.
+	 * Checking refuses it; its checkpoint by the genesis key is made.
+	 */
+	{
+		struct rcpt_ceremony_genesis g = {
+		    .chain = "solo", .origin = ORIGIN, .ts = ts(0)};
+
+		CU_ASSERT_FATAL(rcpt_ceremony_create(e.s, e.ks, &g, NULL, &c,
+		                    NULL, NULL, NULL) == RCPT_OK);
+	}
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_anchor_check(e.s, e.ks, "solo", &st, &d), RCPT_E_ANCHOR);
+	CU_ASSERT(contains(&d, "chain solo has 1 receipts but the token "
+	                       "holds no anchor for it"));
+	note = NULL;
+	CU_ASSERT_EQUAL(rcpt_anchor_checkpoint(e.s, e.ks,
+	                    rcpt_ceremony_signer(c), "solo", &note, NULL),
+	    RCPT_OK);
+	free(note);
+	CU_ASSERT_EQUAL(anchor_size(&e, "solo"), 1);
+	CU_ASSERT_EQUAL(
+	    rcpt_anchor_check(e.s, e.ks, "solo", &st, NULL), RCPT_OK);
+	rcpt_ceremony_close(c);
+	env_free(&other);
+	env_free(&e);
+}
+
+/* The origin checkpoints carry is the verified genesis origin. */
+static void
+test_anchor_refuses_changed_origin(void)
+{
+	struct rcpt_store_chain rec, bad;
+	struct rcpt_anchor_state st;
+	struct env e;
+	struct rcpt_ceremony *c;
+	struct rcpt_diag d;
+
+	env_new(&e);
+	c = create(&e, "og", RCPT_SEALING_EACH, NULL);
+	append(c, 1);
+	CU_ASSERT_FATAL(rcpt_store_get_chain(e.s, "og", &rec, NULL) == 0);
+	bad = rec;
+	(void)snprintf(bad.origin, sizeof(bad.origin), "evil.example/log");
+	put_state(e.s, &bad, NULL, NULL);
+	expect_refused(&e, c, "og", "chain og: record: origin",
+	    "genesis receipt's data.origin");
+	CU_ASSERT_EQUAL(anchor_size(&e, "og"), 1);
+	rcpt_ceremony_close(c);
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_open(e.s, e.ks, "og", NULL, &c, &d), RCPT_E_CORRUPT);
+	CU_ASSERT(contains(&d, "record: origin"));
+	CU_ASSERT_PTR_NULL(c);
+	/* Put back, it is accepted and names the genesis origin. */
+	put_state(e.s, &rec, NULL, NULL);
+	CU_ASSERT_EQUAL(rcpt_anchor_check(e.s, e.ks, "og", &st, NULL), RCPT_OK);
+	CU_ASSERT_STRING_EQUAL(st.origin, ORIGIN);
 	env_free(&e);
 }
 
@@ -1630,6 +1917,16 @@ static CU_TestInfo anchor_tests[] = {
     {"checkpoints move the anchor", test_anchor_checkpoints},
     {"refuses a store restored from a copy", test_anchor_refuses_restored_copy},
     {"refuses an edited leaf", test_anchor_refuses_edited_store},
+    {"refuses a leaf forged after the anchor",
+        test_anchor_refuses_leaf_after_anchor},
+    {"refuses a receipt edited after the anchor",
+        test_anchor_refuses_receipt_after_anchor},
+    {"refuses a foreign key in record and registry",
+        test_anchor_refuses_foreign_key},
+    {"refuses a stored chain without anchor",
+        test_anchor_refuses_missing_anchor},
+    {"refuses an origin changed in the record",
+        test_anchor_refuses_changed_origin},
     {"refuses a replaced or wiped store", test_anchor_refuses_replaced_store},
     CU_TEST_INFO_NULL,
 };
