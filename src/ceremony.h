@@ -118,16 +118,20 @@ int rcpt_ceremony_create(struct rcpt_store *s, struct rcpt_ks_provider *ks,
 
 /**
  * Opens chain @p chain from the store: checks that the chain record's
- * tip is its last receipt, that nothing follows it, that the active kid
- * is the one the receipts name (the tip's kid, or a tip rotation's
- * new_kid), that the registry has exactly that key active for this
- * chain, and that @p ks holds it.  A rotation that is the tip while the
- * record or registry still name the old key is rolled forward in one
- * transaction (this cannot happen with single-transaction rotations;
- * it is a defence against older or foreign writers).
+ * tip is its last receipt, that nothing follows it, verifies every
+ * stored receipt with rcpt_anchor_verify() (O(n); leaves, tip and origin
+ * tied to them), takes the active kid and its public key from those
+ * verified receipts (the tip's kid, or a tip rotation's new_kid), and
+ * checks that the registry has exactly that key active for this chain
+ * with that public key, and that @p ks holds it.  The registry says only
+ * where the key lives; it never introduces one.  A rotation that is the
+ * tip while the record or registry still name the old key is rolled
+ * forward in one transaction (this cannot happen with single-transaction
+ * rotations; it is a defence against older or foreign writers).
  * @param[out] out caller frees with rcpt_ceremony_close().
  * @return RCPT_OK; RCPT_E_NOT_FOUND (no such chain); RCPT_E_CORRUPT
- * (record, receipts and registry disagree; diag says which);
+ * (record, receipts and registry disagree, or a stored receipt fails
+ * verification; diag says which, naming the seq when it can);
  * RCPT_E_CONFIG (the key lives in another provider); the provider's or
  * store's error; RCPT_E_NOMEM.
  */
