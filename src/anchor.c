@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "anchor-int.h"
 #include "anchor.h"
 #include "checkpoint.h"
 #include "encode.h"
@@ -151,8 +152,8 @@ rcpt_anchor_write(struct rcpt_ks_provider *ks, const struct rcpt_anchor *a,
 }
 
 /* Leaves of a snapshot, with a missing one reported as corruption. */
-static int
-store_root(struct rcpt_store_snap *snap, uint64_t n,
+int
+rcpt_anchor_store_root(struct rcpt_store_snap *snap, uint64_t n,
     uint8_t root[RCPT_HASH_LEN], struct rcpt_diag *diag)
 {
 	int r;
@@ -165,9 +166,10 @@ store_root(struct rcpt_store_snap *snap, uint64_t n,
 }
 
 /* The consistency proof from the anchor @p a to the store's @p n leaves. */
-static int
-prove_extends(struct rcpt_store_snap *snap, const struct rcpt_anchor *a,
-    uint64_t n, const uint8_t root[RCPT_HASH_LEN], struct rcpt_diag *diag)
+int
+rcpt_anchor_prove_extends(struct rcpt_store_snap *snap,
+    const struct rcpt_anchor *a, uint64_t n, const uint8_t root[RCPT_HASH_LEN],
+    struct rcpt_diag *diag)
 {
 	uint8_t path[RCPT_MERKLE_MAX_PATH][RCPT_HASH_LEN];
 	size_t np = 0;
@@ -430,7 +432,8 @@ rcpt_anchor_verify(struct rcpt_store_snap *snap,
 		else if (r != RCPT_OK)
 			goto out;
 		if ((r = rcpt_store_leaf(snap, seq, leaf)) != RCPT_OK) {
-			r = store_root(snap, rec->size, out->root, diag);
+			r = rcpt_anchor_store_root(
+			    snap, rec->size, out->root, diag);
 			r = r == RCPT_OK ? RCPT_E_CORRUPT : r;
 			goto out;
 		}
@@ -455,7 +458,8 @@ rcpt_anchor_verify(struct rcpt_store_snap *snap,
 		    rec->name);
 		goto out;
 	}
-	if ((r = store_root(snap, rec->size, out->root, diag)) != RCPT_OK)
+	if ((r = rcpt_anchor_store_root(snap, rec->size, out->root, diag)) !=
+	    RCPT_OK)
 		goto out;
 	rcpt_receipt_clear(&rc);
 	if ((r = parse_at(snap, rec->size - 1, &rc)) != RCPT_OK ||
@@ -543,10 +547,11 @@ check(struct rcpt_store *s, struct rcpt_ks_provider *ks, const char *chain,
 		    chain, rec.size, a.size);
 		goto out;
 	}
-	if ((r = store_root(snap, rec.size, mine.store_root, diag)) != RCPT_OK)
+	if ((r = rcpt_anchor_store_root(
+	         snap, rec.size, mine.store_root, diag)) != RCPT_OK)
 		goto out;
-	if (!fresh && (r = prove_extends(snap, &a, rec.size, mine.store_root,
-	                   diag)) != RCPT_OK)
+	if (!fresh && (r = rcpt_anchor_prove_extends(snap, &a, rec.size,
+	                   mine.store_root, diag)) != RCPT_OK)
 		goto out;
 	/* The proof covers the anchored prefix; this covers every receipt. */
 	if ((r = rcpt_anchor_verify(snap, &rec, RCPT_E_ANCHOR, &ver, diag)) !=
@@ -581,13 +586,49 @@ rcpt_anchor_check(struct rcpt_store *s, struct rcpt_ks_provider *ks,
 }
 
 int
+rcpt_anchor_sign_store(struct rcpt_store *s, const struct rcpt_signer *signer,
+    const char *origin, const struct rcpt_anchor *a, char **note_out,
+    struct rcpt_diag *diag)
+{
+	struct rcpt_store_txn *t = NULL;
+	struct rcpt_diag tmp;
+	char *note = NULL;
+	int r = RCPT_E_INTERNAL, attempt;
+
+	*note_out = NULL;
+	r = rcpt_checkpoint_sign(
+	    origin, a->chain, a->size, a->root, signer, &note);
+	if (r != RCPT_OK)
+		return rcpt_diag(diag, r, "checkpoint: signing failed");
+	/* A full map is grown by the store; the transaction runs again. */
+	for (attempt = 0; attempt < 2; attempt++) {
+		rcpt_diag_clear(&tmp);
+		if ((r = rcpt_store_txn_begin(s, &t, &tmp)) != RCPT_OK)
+			break;
+		r = rcpt_store_put_checkpoint(t, a->chain, a->size, note, &tmp);
+		if (r == RCPT_OK)
+			r = rcpt_store_txn_commit(t, &tmp);
+		else
+			rcpt_store_txn_abort(t);
+		t = NULL; /* gone either way */
+		if (r != RCPT_E_STORAGE_FULL)
+			break;
+	}
+	if (r != RCPT_OK) {
+		free(note);
+		return rcpt_diag(diag, r, "%s", rcpt_diag_msg(&tmp, r));
+	}
+	*note_out = note;
+	return RCPT_OK;
+}
+
+int
 rcpt_anchor_checkpoint(struct rcpt_store *s, struct rcpt_ks_provider *ks,
     const struct rcpt_signer *signer, const char *chain, char **note_out,
     struct rcpt_diag *diag)
 {
 	struct rcpt_anchor_state st;
 	struct rcpt_anchor a;
-	struct rcpt_store_txn *t = NULL;
 	char *note = NULL;
 	int r = RCPT_E_INTERNAL;
 
@@ -608,33 +649,19 @@ rcpt_anchor_checkpoint(struct rcpt_store *s, struct rcpt_ks_provider *ks,
 		    "chain %s: signer: its public key is not the one the "
 		    "verified receipts name for kid %s",
 		    chain, st.active_kid);
-	r = rcpt_checkpoint_sign(
-	    st.origin, chain, st.store_size, st.store_root, signer, &note);
-	if (r != RCPT_OK) {
-		(void)rcpt_diag(diag, r, "checkpoint: signing failed");
-		goto out;
-	}
-	/* Store first: the anchor must never describe what is not durable. */
-	if ((r = rcpt_store_txn_begin(s, &t, diag)) != RCPT_OK)
-		goto out;
-	r = rcpt_store_put_checkpoint(t, chain, st.store_size, note, diag);
-	if (r != RCPT_OK)
-		goto out;
-	r = rcpt_store_txn_commit(t, diag);
-	t = NULL; /* gone either way */
-	if (r != RCPT_OK)
-		goto out;
 	memset(&a, 0, sizeof(a));
 	memcpy(a.chain, chain, strlen(chain) + 1);
 	a.size = st.store_size;
 	memcpy(a.root, st.store_root, RCPT_HASH_LEN);
-	if ((r = rcpt_anchor_write(ks, &a, diag)) != RCPT_OK)
+	/* Store first: the anchor must never describe what is not durable. */
+	if ((r = rcpt_anchor_sign_store(
+	         s, signer, st.origin, &a, &note, diag)) != RCPT_OK ||
+	    (r = rcpt_anchor_write(ks, &a, diag)) != RCPT_OK)
 		goto out;
 	*note_out = note;
 	note = NULL;
 	r = RCPT_OK;
 out:
-	rcpt_store_txn_abort(t);
 	free(note);
 	return r;
 }

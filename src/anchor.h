@@ -201,4 +201,37 @@ int rcpt_anchor_checkpoint(struct rcpt_store *s, struct rcpt_ks_provider *ks,
     const struct rcpt_signer *signer, const char *chain, char **note_out,
     struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
+/**
+ * The daemon's checkpoint (SPEC 1.2: while running it links only to tips
+ * it sealed itself, so it does not re-verify the whole history): reads
+ * the token's anchor, which must equal @p known (the anchor this process
+ * last read or wrote; size 0 means "none yet", then the token must hold
+ * none), proves with the store's leaves that the store's current tree
+ * extends it, signs a checkpoint of the current size with @p signer,
+ * stores it durably and moves the anchor, updating @p known.  O(n) leaf
+ * reads for the root; no receipt is re-verified.
+ * When the store has not grown, a fresh checkpoint of the same size is
+ * signed and stored; its root must be @p known's, and the token is not
+ * written again.  A token write reported as failed is read back and
+ * counts as done if it landed.  On failure @p known is unchanged.
+ * @param[in] signer borrowed; the record's active key, with sign_msg.
+ * @param[in] origin the chain's origin (from its verified genesis); the
+ * record must name the same.
+ * @param[in,out] known borrowed; the anchor of @p chain, or size 0.
+ * @param[out] note_out caller frees with free(); NULL on failure.
+ * @param[out] size_out may be NULL; the checkpoint's tree size.
+ * @return RCPT_OK; RCPT_E_ANCHOR (the token's anchor is not @p known, or
+ * the store does not extend it: rolled back, truncated or edited);
+ * RCPT_E_INVAL (an argument; @p signer is not the record's active key);
+ * RCPT_E_CORRUPT (the token's anchor is malformed, leaves are missing,
+ * the record names another origin); RCPT_E_NOT_FOUND (no such chain and
+ * none known); the signer's or the store's error; the provider's
+ * error (when writing the anchor fails, the checkpoint stays stored
+ * and the anchor where it was); RCPT_E_NOMEM.
+ */
+int rcpt_anchor_advance(struct rcpt_store *s, struct rcpt_ks_provider *ks,
+    const struct rcpt_signer *signer, const char *chain, const char *origin,
+    struct rcpt_anchor *known, char **note_out, uint64_t *size_out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
 #endif

@@ -22,6 +22,13 @@ struct rcpt_ceremony {
 int rcpt_ceremony_pass(
     struct rcpt_diag *diag, int r, const struct rcpt_diag *tmp) RCPT_MUST_CHECK;
 
+/**
+ * RCPT_OK when @p c may be used: not NULL, and not stopped by a
+ * rotation's test hook; else RCPT_E_INVAL saying so.
+ */
+int rcpt_ceremony_usable(
+    const struct rcpt_ceremony *c, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
 /** A zeroed handle over @p s and @p ks; NULL when out of memory. */
 struct rcpt_ceremony *rcpt_ceremony_alloc(struct rcpt_store *s,
     struct rcpt_ks_provider *ks, const struct rcpt_ceremony_opts *o);

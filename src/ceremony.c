@@ -68,8 +68,8 @@ rcpt_ceremony_pass(struct rcpt_diag *diag, int r, const struct rcpt_diag *tmp)
 	return rcpt_diag(diag, r, "%s", rcpt_diag_msg(tmp, r));
 }
 
-static int
-usable(const struct rcpt_ceremony *c, struct rcpt_diag *diag)
+int
+rcpt_ceremony_usable(const struct rcpt_ceremony *c, struct rcpt_diag *diag)
 {
 	if (c == NULL)
 		return rcpt_diag(diag, RCPT_E_INVAL, "chain: no handle");
@@ -320,6 +320,9 @@ write_tip(struct rcpt_ceremony *c, const struct rcpt_receipt *rc,
 			r = rcpt_store_put_key(t, k2, &tmp);
 		if (r != RCPT_OK) {
 			rcpt_store_txn_abort(t);
+			/* A full map was grown: run the transaction again. */
+			if (r == RCPT_E_STORAGE_FULL)
+				continue;
 			break;
 		}
 		if (step != 0 && stop_at(c, step)) {
@@ -552,7 +555,7 @@ rcpt_ceremony_append(struct rcpt_ceremony *c, const struct rcpt_chain_event *ev,
 	int r = RCPT_E_INTERNAL;
 
 	zero_outs(line_out, len_out);
-	if ((r = usable(c, diag)) != RCPT_OK)
+	if ((r = rcpt_ceremony_usable(c, diag)) != RCPT_OK)
 		return r;
 	if (ev == NULL)
 		return rcpt_diag(diag, RCPT_E_INVAL, "event: missing");
@@ -595,7 +598,7 @@ rcpt_ceremony_rotate(struct rcpt_ceremony *c, const char *ts,
 	int r = RCPT_E_INTERNAL, advanced = 0;
 
 	zero_outs(line_out, len_out);
-	if ((r = usable(c, diag)) != RCPT_OK)
+	if ((r = rcpt_ceremony_usable(c, diag)) != RCPT_OK)
 		return r;
 	rcpt_receipt_init(&rc);
 	/* Input checks first, so that bad input leaves no orphan key. */
@@ -713,7 +716,7 @@ rcpt_ceremony_revoke(struct rcpt_ceremony *c, const char *ts,
 	int r = RCPT_E_INTERNAL;
 
 	zero_outs(line_out, len_out);
-	if ((r = usable(c, diag)) != RCPT_OK)
+	if ((r = rcpt_ceremony_usable(c, diag)) != RCPT_OK)
 		return r;
 	if (kid == NULL)
 		return rcpt_diag(diag, RCPT_E_INVAL, "kid: missing");

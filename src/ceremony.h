@@ -202,4 +202,93 @@ int rcpt_ceremony_revoke(struct rcpt_ceremony *c, const char *ts,
     const char *effective, char **line_out, size_t *len_out,
     struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
+/* Group commit (the daemon) */
+
+/**
+ * Signs @p n independent 32-byte messages with @p s, perhaps on several
+ * threads or token sessions at once; sigs[i] is the signature of
+ * msgs[i].  Returns RCPT_OK only when every one was made, else an
+ * RCPT_E_* code (any other value is taken as RCPT_E_INTERNAL).  @p s,
+ * @p msgs and @p sigs are borrowed for the call; @p sigs arrives
+ * zeroed, and a signature still all zero after RCPT_OK counts as not
+ * made.
+ */
+typedef int (*rcpt_ceremony_sign_many_fn)(void *ctx,
+    const struct rcpt_signer *s, const uint8_t (*msgs)[32],
+    uint8_t (*sigs)[RCPT_ED25519_SIG_LEN], size_t n);
+
+/** One event of a commit batch and, afterwards, its outcome. */
+struct rcpt_ceremony_item {
+	struct rcpt_chain_event ev; /* in: borrowed pointers; ev.seal ignored */
+	int result;                 /* out: RCPT_OK or the item's error */
+	struct rcpt_diag diag;      /* out: why, when result is not RCPT_OK */
+	char *line;                 /* out: stored receipt (JCS), free() it */
+	size_t len;                 /* out: bytes in line */
+};
+
+/**
+ * Appends the events of @p items, in order, as one commit batch: each
+ * is built and linked to the one before (an item that breaks a rule,
+ * such as a reserved type, gets its own error and is skipped without
+ * taking a seq), the signatures are made with @p sign_many (or one by
+ * one with the active signer when NULL), and every receipt, the chain
+ * record and its tip go into ONE store transaction, committed and
+ * synced once.  Each chain signs every receipt; a batch chain signs
+ * only the last receipt of the batch (SPEC 1.2).  A full map is grown
+ * and the transaction run once more.
+ *
+ * When the batch as a whole fails (signing, storage full, I/O), every
+ * item that was not refused on its own gets that error, nothing is
+ * stored, and @p c is as before: no seq is used up, no fork is made.
+ * @param[in,out] items borrowed; the outputs of each are reset first.
+ * An item's own errors are RCPT_E_INVAL and RCPT_E_TOO_LARGE, its
+ * diag naming the field.
+ * @param[in] sign_ctx passed to @p sign_many.
+ * @param[out] n_ok_out may be NULL; items stored.
+ * @return RCPT_OK when the batch was committed (some items may still
+ * carry their own error; a batch of refusals only commits nothing),
+ * else the batch's error (also in @p diag): the signer's error
+ * (RCPT_E_KEY_UNAVAILABLE); RCPT_E_STORAGE_FULL; RCPT_E_IO;
+ * RCPT_E_CORRUPT (the store moved under this handle); RCPT_E_NOMEM;
+ * RCPT_E_INVAL (a stopped handle).
+ */
+int rcpt_ceremony_append_batch(struct rcpt_ceremony *c,
+    struct rcpt_ceremony_item *items, size_t n,
+    rcpt_ceremony_sign_many_fn sign_many, void *sign_ctx, size_t *n_ok_out,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * The tip as the handle knows it (what it last committed): size and
+ * entry_hash of seq size - 1.  Either output may be NULL.
+ */
+void rcpt_ceremony_tip(const struct rcpt_ceremony *c, uint64_t *size_out,
+    uint8_t hash_out[RCPT_HASH_LEN]);
+
+/* Pruning (SPEC 6) */
+
+/**
+ * Prunes every receipt of the chain with ts before @p before that still
+ * has its data, except genesis, rotation and revocation receipts: data
+ * is removed and pruned_at = @p now added, in one durable transaction;
+ * then the store is compacted (rcpt_store_compact), so that the removed
+ * bytes are in no page of data.mdb.  Receipts are ts-ordered, so the
+ * scan stops at the first receipt at or after @p before.
+ * Pruning keeps every signed member, so entry hashes, leaves,
+ * checkpoints and the handle's state are unchanged; each pruned line is
+ * checked to hash to its entry_hash before it replaces the stored one.
+ * Compaction waits (at most 10 s) until no read of the store is open.
+ * @param[out] n_out may be NULL; receipts pruned now, also when the
+ * compaction then fails (0 is not an error; the store is then not
+ * compacted, so after a failed compaction call rcpt_store_compact()
+ * to finish).
+ * @return RCPT_OK; RCPT_E_INVAL (a TS is malformed); RCPT_E_CORRUPT (a
+ * stored receipt does not parse or hash to its entry_hash, or the store
+ * moved under this handle; nothing is pruned); the store's error
+ * (RCPT_E_DENIED when another process holds the store, during the
+ * compaction: the receipts are pruned but their bytes may remain until
+ * the next successful compaction); RCPT_E_NOMEM.
+ */
+int rcpt_ceremony_prune(struct rcpt_ceremony *c, const char *before,
+    const char *now, uint64_t *n_out, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
 #endif

@@ -49,7 +49,8 @@ src_receiptctl_LDADD = src/libappliance.la keystore/libkeystore.la \
 noinst_LTLIBRARIES += src/libappliance.la
 src_libappliance_la_SOURCES = \
 	src/ceremony.c src/ceremony.h src/ceremony-open.c src/ceremony-int.h \
-	src/anchor.c src/anchor.h
+	src/ceremony-batch.c src/ceremony-prune.c \
+	src/anchor.c src/anchor.h src/anchor-int.h src/anchor-advance.c
 src_libappliance_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) \
 	$(LMDB_CFLAGS)
 src_libappliance_la_LIBADD = keystore/libkeystore.la src/libreceipt.la \

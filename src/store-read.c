@@ -465,3 +465,37 @@ rcpt_store_snap_end(struct rcpt_store_snap *sn)
 	rcpt_buf_clear(&sn->line);
 	free(sn);
 }
+
+int
+rcpt_store_get_checkpoint(struct rcpt_store *s, const char *chain,
+    uint64_t size, char **note_out, struct rcpt_diag *diag)
+{
+	uint8_t key[STORE_SEQKEY_MAX];
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int rc, r = RCPT_E_INTERNAL;
+
+	if (note_out == NULL || s == NULL)
+		return rcpt_diag(diag, RCPT_E_INVAL, "store: out: required");
+	*note_out = NULL;
+	if (!rcpt_store_name_ok(chain))
+		return rcpt_diag(diag, RCPT_E_INVAL, "chain: " STORE_NAME_RULE);
+	if ((r = rcpt_store_begin(s, MDB_RDONLY, &txn, diag)) != RCPT_OK)
+		return r;
+	store_val(&k, key, rcpt_store_seqkey(chain, size, key));
+	rc = mdb_get(txn, s->dbi[STORE_DB_CHECKPOINTS], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		r = rcpt_diag(diag, RCPT_E_NOT_FOUND,
+		    "checkpoints: chain %s has none of size %llu", chain,
+		    (unsigned long long)size);
+	else if (rc != 0)
+		r = rcpt_store_mdb_err(diag, rc, "checkpoints: get");
+	else if (!rcpt_store_note_ok(v.mv_data, v.mv_size))
+		r = rcpt_diag(diag, RCPT_E_CORRUPT,
+		    "checkpoints: chain %s size %llu is damaged", chain,
+		    (unsigned long long)size);
+	else if ((r = copy_out(&v, note_out, NULL)) != RCPT_OK)
+		r = rcpt_diag(diag, r, "store: out of memory");
+	rcpt_store_end(s, txn);
+	return r;
+}

@@ -267,6 +267,15 @@ int rcpt_store_latest_checkpoint(struct rcpt_store *s, const char *chain,
     char **note_out, uint64_t *size_out,
     struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
+/**
+ * The checkpoint of @p chain made at tree size @p size.
+ * @param[out] note_out NUL-terminated; caller frees with free().
+ * @return RCPT_OK, RCPT_E_NOT_FOUND when none was made at that size,
+ * RCPT_E_CORRUPT, RCPT_E_INVAL, RCPT_E_NOMEM.
+ */
+int rcpt_store_get_checkpoint(struct rcpt_store *s, const char *chain,
+    uint64_t size, char **note_out, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
 /*
  * A read snapshot for work that reads many records consistently, such
  * as Merkle roots and proofs (rcpt_store_leaf is an rcpt_merkle_leaf_fn

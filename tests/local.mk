@@ -32,7 +32,8 @@ RCPT_TESTS = \
 	tests/test-hsm \
 	tests/test-keystore \
 	tests/test-ceremony \
-	tests/test-admin
+	tests/test-admin \
+	tests/test-batch
 
 check_PROGRAMS += $(RCPT_TESTS)
 TESTS += $(RCPT_TESTS)
@@ -92,6 +93,15 @@ tests_test_admin_LDADD = src/libappliance.la keystore/libkeystore.la \
 	hsm/libhsm.la $(TEST_LIBS) $(P11KIT_LIBS) $(LMDB_LIBS) -ldl
 EXTRA_tests_test_admin_DEPENDENCIES = src/receiptctl$(EXEEXT) \
 	keystore/provider-pkcs11.la
+
+tests_test_batch_SOURCES = tests/test-batch.c tests/softhsm.c tests/softhsm.h
+tests_test_batch_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DSOFTHSM_MODULE=\"$(SOFTHSM_MODULE)\" \
+	-DPROVIDERS_BUILDDIR=\"$(abs_top_builddir)/keystore/.libs\"
+tests_test_batch_CFLAGS = $(TEST_CFLAGS) $(P11KIT_CFLAGS) $(LMDB_CFLAGS)
+tests_test_batch_LDADD = src/libappliance.la keystore/libkeystore.la \
+	hsm/libhsm.la $(TEST_LIBS) $(P11KIT_LIBS) $(LMDB_LIBS) -ldl
+EXTRA_tests_test_batch_DEPENDENCIES = keystore/provider-pkcs11.la
 
 # A provider built against another ABI major, for the loader's refusal.
 check_LTLIBRARIES += tests/provider-badabi.la
