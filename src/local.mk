@@ -50,8 +50,9 @@ noinst_LTLIBRARIES += src/libappliance.la
 src_libappliance_la_SOURCES = \
 	src/ceremony.c src/ceremony.h src/ceremony-open.c src/ceremony-int.h \
 	src/ceremony-batch.c src/ceremony-prune.c \
-	src/anchor.c src/anchor.h src/anchor-int.h src/anchor-advance.c
+	src/anchor.c src/anchor.h src/anchor-int.h src/anchor-advance.c \
+	src/settings.c src/settings-parse.c src/settings.h
 src_libappliance_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) \
-	$(LMDB_CFLAGS)
+	$(LMDB_CFLAGS) $(INIH_CFLAGS)
 src_libappliance_la_LIBADD = keystore/libkeystore.la src/libreceipt.la \
-	$(CRYPTO_LIBS) $(JSONC_LIBS)
+	$(CRYPTO_LIBS) $(JSONC_LIBS) $(INIH_LIBS)

@@ -33,7 +33,8 @@ RCPT_TESTS = \
 	tests/test-keystore \
 	tests/test-ceremony \
 	tests/test-admin \
-	tests/test-batch
+	tests/test-batch \
+	tests/test-config
 
 check_PROGRAMS += $(RCPT_TESTS)
 TESTS += $(RCPT_TESTS)
@@ -100,8 +101,14 @@ tests_test_batch_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DPROVIDERS_BUILDDIR=\"$(abs_top_builddir)/keystore/.libs\"
 tests_test_batch_CFLAGS = $(TEST_CFLAGS) $(P11KIT_CFLAGS) $(LMDB_CFLAGS)
 tests_test_batch_LDADD = src/libappliance.la keystore/libkeystore.la \
-	hsm/libhsm.la $(TEST_LIBS) $(P11KIT_LIBS) $(LMDB_LIBS) -ldl
+	hsm/libhsm.la $(TEST_LIBS) $(P11KIT_LIBS) $(LMDB_LIBS) $(INIH_LIBS) -ldl
 EXTRA_tests_test_batch_DEPENDENCIES = keystore/provider-pkcs11.la
+
+tests_test_config_SOURCES = tests/test-config.c
+tests_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_config_CFLAGS = $(TEST_CFLAGS) $(INIH_CFLAGS)
+tests_test_config_LDADD = src/libappliance.la keystore/libkeystore.la \
+	hsm/libhsm.la $(TEST_LIBS) $(P11KIT_LIBS) $(LMDB_LIBS) $(INIH_LIBS) -ldl
 
 # A provider built against another ABI major, for the loader's refusal.
 check_LTLIBRARIES += tests/provider-badabi.la
@@ -170,22 +177,30 @@ EXTRA_DIST += tests/jcs-diff.sh tests/jcs-diff.js
 
 # libFuzzer targets (--enable-fuzzing): `make fuzz-run` runs each briefly.
 if FUZZING
-noinst_PROGRAMS += tests/fuzz/fuzz-jcs
+noinst_PROGRAMS += tests/fuzz/fuzz-jcs tests/fuzz/fuzz-config
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
+tests_fuzz_fuzz_config_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_config_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_config_LDADD = src/libappliance.la keystore/libkeystore.la \
+	hsm/libhsm.la src/libreceipt.la $(P11KIT_LIBS) $(LMDB_LIBS) \
+	$(INIH_LIBS) $(JSONC_LIBS) -ldl
 tests_fuzz_fuzz_jcs_SOURCES = tests/fuzz/fuzz-jcs.c
 tests_fuzz_fuzz_jcs_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_jcs_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_jcs_LDADD = src/libreceipt.la $(JSONC_LIBS)
 
 FUZZ_SECONDS ?= 30
-fuzz-run: tests/fuzz/fuzz-jcs
-	mkdir -p tests/fuzz/corpus-jcs
+fuzz-run: tests/fuzz/fuzz-jcs tests/fuzz/fuzz-config
+	mkdir -p tests/fuzz/corpus-jcs tests/fuzz/corpus-config
 	tests/fuzz/fuzz-jcs -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    tests/fuzz/corpus-jcs $(srcdir)/tests/vectors/jcs/input
+	tests/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    tests/fuzz/corpus-config $(srcdir)/conf
 else
 fuzz-run:
 	@echo "fuzz-run needs ./configure --enable-fuzzing (clang)" >&2; exit 2
 endif
-EXTRA_DIST += tests/fuzz/fuzz-jcs.c
+EXTRA_DIST += tests/fuzz/fuzz-jcs.c tests/fuzz/fuzz-config.c
 
 # Valgrind rerun of the whole suite (STYLE 10).
 memcheck: $(check_PROGRAMS)
