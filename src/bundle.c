@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Evidence bundles (SPEC 7), writing side: checks the parts a caller
- * hands in, builds and signs manifest.json, and packs a reproducible
- * ustar with libarchive that is linked into place only if nothing
- * exists at the path.  It does not verify the receipts between the
- * first and the last, their signatures or the proof; reading and
- * judging a finished bundle is bundle-verify.c's job.  The few things
- * both sides share (file names and order, the seq limit, the one-line
- * check) live here and are declared in bundle.h as internal to
- * bundle*.c.
+ * hands in, builds and signs manifest.json (or, for a client holding
+ * the daemon's export, checks that a manifest signed there is the one
+ * it would build), and packs a reproducible ustar with libarchive that
+ * is linked into place only if nothing exists at the path.  Both ways
+ * share one builder and one writer.  It does not verify the receipts
+ * between the first and the last, their signatures or the proof;
+ * reading and judging a finished bundle is bundle-verify.c's job.  The
+ * few things both sides share (file names and order, the seq limit,
+ * the one-line check) live here and are declared in bundle.h as
+ * internal to bundle*.c.
  */
 #include "config.h"
 
@@ -137,8 +139,8 @@ check_receipt_ends(const struct rcpt_bundle_parts *p, struct rcpt_diag *diag)
 
 /* Checks what the writer needs to produce a bundle SPEC 7 accepts. */
 static int
-check_parts(const struct rcpt_bundle_parts *p, const struct rcpt_signer *s,
-    struct rcpt_diag *diag)
+check_parts(
+    const struct rcpt_bundle_parts *p, const char *kid, struct rcpt_diag *diag)
 {
 	struct rcpt_checkpoint cp = {0};
 	int r;
@@ -152,7 +154,7 @@ check_parts(const struct rcpt_bundle_parts *p, const struct rcpt_signer *s,
 	if (p->first_seq > p->last_seq || p->last_seq >= RCPT_BUNDLE_SEQ_MAX)
 		return rcpt_diag(diag, RCPT_E_INVAL,
 		    "last_seq: must be at least first_seq and below 2^53");
-	if (strnlen(s->kid, sizeof(s->kid)) != RCPT_KID_LEN)
+	if (strnlen(kid, RCPT_KID_LEN + 1) != RCPT_KID_LEN)
 		return rcpt_diag(diag, RCPT_E_INVAL, "signer: kid not set");
 	if (p->receipts == NULL && p->receipts_sha256 == NULL)
 		return rcpt_diag(diag, RCPT_E_INVAL,
@@ -256,29 +258,14 @@ out:
 	return r;
 }
 
-int
-rcpt_bundle_manifest(const struct rcpt_bundle_parts *parts,
-    const struct rcpt_signer *s, char **manifest_out, size_t *len_out,
-    char sig_out[RCPT_BUNDLE_SIG_TEXT_LEN + 1], struct rcpt_diag *diag)
+/* Builds manifest.json for @p parts, checked already, under @p kid. */
+static int
+build_manifest(const struct rcpt_bundle_parts *parts, const char *kid,
+    char **text_out, size_t *len_out, struct rcpt_diag *diag)
 {
 	json_object *m = NULL, *files = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	uint8_t digest[RCPT_HASH_LEN], sig[RCPT_ED25519_SIG_LEN];
 	int r = RCPT_E_INTERNAL;
 
-	if (manifest_out != NULL)
-		*manifest_out = NULL;
-	if (len_out != NULL)
-		*len_out = 0;
-	if (sig_out != NULL)
-		sig_out[0] = '\0';
-	if (parts == NULL || s == NULL || s->sign == NULL ||
-	    manifest_out == NULL || len_out == NULL || sig_out == NULL)
-		return rcpt_diag(
-		    diag, RCPT_E_INVAL, "bundle: missing argument");
-	if ((r = check_parts(parts, s, diag)) != RCPT_OK)
-		return r;
 	if ((r = manifest_files(parts, &files)) != RCPT_OK)
 		goto out;
 	r = RCPT_E_NOMEM;
@@ -295,14 +282,43 @@ rcpt_bundle_manifest(const struct rcpt_bundle_parts *parts,
 	         json_object_new_int64((int64_t)parts->last_seq))) != RCPT_OK ||
 	    (r = rcpt_json_add(m, "created",
 	         json_object_new_string(parts->created))) != RCPT_OK ||
-	    (r = rcpt_json_add(m, "kid", json_object_new_string(s->kid))) !=
+	    (r = rcpt_json_add(m, "kid", json_object_new_string(kid))) !=
 	        RCPT_OK)
 		goto out;
 	r = rcpt_json_add(m, "files", files);
 	files = NULL;
 	if (r != RCPT_OK)
 		goto out;
-	if ((r = rcpt_jcs_serialize(m, &text, &len, diag)) != RCPT_OK ||
+	r = rcpt_jcs_serialize(m, text_out, len_out, diag);
+out:
+	json_object_put(files);
+	json_object_put(m);
+	return r;
+}
+
+int
+rcpt_bundle_manifest(const struct rcpt_bundle_parts *parts,
+    const struct rcpt_signer *s, char **manifest_out, size_t *len_out,
+    char sig_out[RCPT_BUNDLE_SIG_TEXT_LEN + 1], struct rcpt_diag *diag)
+{
+	char *text = NULL;
+	size_t len = 0;
+	uint8_t digest[RCPT_HASH_LEN], sig[RCPT_ED25519_SIG_LEN];
+	int r = RCPT_E_INTERNAL;
+
+	if (manifest_out != NULL)
+		*manifest_out = NULL;
+	if (len_out != NULL)
+		*len_out = 0;
+	if (sig_out != NULL)
+		sig_out[0] = '\0';
+	if (parts == NULL || s == NULL || s->sign == NULL ||
+	    manifest_out == NULL || len_out == NULL || sig_out == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "bundle: missing argument");
+	if ((r = check_parts(parts, s->kid, diag)) != RCPT_OK)
+		return r;
+	if ((r = build_manifest(parts, s->kid, &text, &len, diag)) != RCPT_OK ||
 	    (r = sha256(text, len, digest)) != RCPT_OK)
 		goto out;
 	if ((r = s->sign(s->ctx, s->kid, digest, sig)) != RCPT_OK) {
@@ -318,8 +334,6 @@ rcpt_bundle_manifest(const struct rcpt_bundle_parts *parts,
 	r = RCPT_OK;
 out:
 	free(text);
-	json_object_put(files);
-	json_object_put(m);
 	return r;
 }
 
@@ -418,43 +432,41 @@ sync_dir(const char *path)
 	return r;
 }
 
-int
-rcpt_bundle_write(const char *path, const struct rcpt_bundle_parts *parts,
-    const struct rcpt_signer *s, struct rcpt_diag *diag)
+/* Early refusal saves work (a signature, an export); linkat is what is safe. */
+static int
+check_absent(const char *path, struct rcpt_diag *diag)
 {
-	char sig[RCPT_BUNDLE_SIG_TEXT_LEN + 1];
-	char *manifest = NULL, *tmp = NULL;
-	size_t manifest_len = 0, n;
 	struct stat sb;
-	int fd = -1, rc, r = RCPT_E_INTERNAL;
 
-	if (path == NULL || parts == NULL || s == NULL)
-		return rcpt_diag(
-		    diag, RCPT_E_INVAL, "bundle: missing argument");
-	if (parts->receipts == NULL)
-		return rcpt_diag(diag, RCPT_E_INVAL,
-		    "receipts.jsonl: required to write a bundle");
-	/* Early refusal saves a signature; linkat below is what is safe. */
 	if (lstat(path, &sb) == 0)
 		return rcpt_diag(diag, RCPT_E_EXISTS, "bundle: output exists");
 	if (errno != ENOENT)
 		return rcpt_diag(
 		    diag, RCPT_E_IO, "bundle: output: %s", strerror(errno));
-	if ((r = rcpt_bundle_manifest(
-	         parts, s, &manifest, &manifest_len, sig, diag)) != RCPT_OK)
-		goto out;
+	return RCPT_OK;
+}
+
+/*
+ * Packs @p parts with a finished manifest and manifest.sig text into a
+ * temporary file, syncs it and links it to @p path.
+ */
+static int
+write_file(const char *path, const struct rcpt_bundle_parts *parts,
+    const char *manifest, size_t manifest_len, const char *sig,
+    struct rcpt_diag *diag)
+{
+	char *tmp = NULL;
+	size_t n;
+	int fd = -1, rc, r = RCPT_E_INTERNAL;
+
 	n = strlen(path) + sizeof(".XXXXXX");
-	if ((tmp = rcpt_malloc(n)) == NULL) {
-		r = RCPT_E_NOMEM;
-		goto out;
-	}
+	if ((tmp = rcpt_malloc(n)) == NULL)
+		return RCPT_E_NOMEM;
 	snprintf(tmp, n, "%s.XXXXXX", path);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
 		free(tmp);
-		tmp = NULL;
-		r = rcpt_diag(diag, RCPT_E_IO, "bundle: temporary file: %s",
+		return rcpt_diag(diag, RCPT_E_IO, "bundle: temporary file: %s",
 		    strerror(errno));
-		goto out;
 	}
 	if ((r = write_tar(fd, parts, manifest, manifest_len, sig, diag)) !=
 	    RCPT_OK)
@@ -489,10 +501,109 @@ rcpt_bundle_write(const char *path, const struct rcpt_bundle_parts *parts,
 out:
 	if (fd != -1)
 		close(fd);
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-		free(tmp);
-	}
+	(void)unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+int
+rcpt_bundle_write(const char *path, const struct rcpt_bundle_parts *parts,
+    const struct rcpt_signer *s, struct rcpt_diag *diag)
+{
+	char sig[RCPT_BUNDLE_SIG_TEXT_LEN + 1];
+	char *manifest = NULL;
+	size_t manifest_len = 0;
+	int r = RCPT_E_INTERNAL;
+
+	if (path == NULL || parts == NULL || s == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "bundle: missing argument");
+	if (parts->receipts == NULL)
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "receipts.jsonl: required to write a bundle");
+	if ((r = check_absent(path, diag)) != RCPT_OK)
+		return r;
+	if ((r = rcpt_bundle_manifest(
+	         parts, s, &manifest, &manifest_len, sig, diag)) != RCPT_OK)
+		goto out;
+	r = write_file(path, parts, manifest, manifest_len, sig, diag);
+out:
 	free(manifest);
+	return r;
+}
+
+/* The kid member of a manifest text, which must be a JSON object. */
+static int
+manifest_kid(const char *manifest, size_t len, char kid[RCPT_KID_LEN + 1],
+    struct rcpt_diag *diag)
+{
+	uint8_t thumb[RCPT_HASH_LEN];
+	json_object *m = NULL, *v;
+	int r;
+
+	/* A manifest is an object of strings, integers and one object. */
+	if ((r = rcpt_json_parse(manifest, len, 2, "manifest", &m, diag)) !=
+	    RCPT_OK)
+		return r == RCPT_E_NOMEM ? r : RCPT_E_INVAL;
+	if (json_object_is_type(m, json_type_object) &&
+	    json_object_object_get_ex(m, "kid", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    rcpt_b64url_decode(json_object_get_string(v),
+	        (size_t)json_object_get_string_len(v), thumb,
+	        sizeof(thumb)) == RCPT_OK) {
+		memcpy(kid, json_object_get_string(v), RCPT_KID_LEN + 1);
+		r = RCPT_OK;
+	} else
+		r = rcpt_diag(diag, RCPT_E_INVAL,
+		    "manifest.kid: missing or not a kid (SPEC 3)");
+	json_object_put(m);
+	return r;
+}
+
+int
+rcpt_bundle_write_signed(const char *path,
+    const struct rcpt_bundle_parts *parts, const char *manifest,
+    size_t manifest_len, const char *sig_hex, struct rcpt_diag *diag)
+{
+	char sig[RCPT_BUNDLE_SIG_TEXT_LEN + 1], kid[RCPT_KID_LEN + 1];
+	uint8_t raw[RCPT_ED25519_SIG_LEN];
+	char *mine = NULL;
+	size_t mine_len = 0;
+	int r = RCPT_E_INTERNAL;
+
+	if (path == NULL || parts == NULL || manifest == NULL ||
+	    sig_hex == NULL)
+		return rcpt_diag(
+		    diag, RCPT_E_INVAL, "bundle: missing argument");
+	if (parts->receipts == NULL)
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "receipts.jsonl: required to write a bundle");
+	if (rcpt_hex_decode(sig_hex, strlen(sig_hex), raw, sizeof(raw)) !=
+	    RCPT_OK)
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "manifest.sig: must be 128 lowercase hex digits");
+	memcpy(sig, sig_hex, RCPT_BUNDLE_SIG_TEXT_LEN - 1);
+	sig[RCPT_BUNDLE_SIG_TEXT_LEN - 1] = '\n';
+	sig[RCPT_BUNDLE_SIG_TEXT_LEN] = '\0';
+	if ((r = check_absent(path, diag)) != RCPT_OK ||
+	    (r = manifest_kid(manifest, manifest_len, kid, diag)) != RCPT_OK ||
+	    (r = check_parts(parts, kid, diag)) != RCPT_OK)
+		return r;
+	/*
+	 * Rebuilding the manifest checks every member at once: the range,
+	 * chain, created, kid and the hash of every file.
+	 */
+	if ((r = build_manifest(parts, kid, &mine, &mine_len, diag)) != RCPT_OK)
+		goto out;
+	if (mine_len != manifest_len || memcmp(mine, manifest, mine_len) != 0) {
+		r = rcpt_diag(diag, RCPT_E_CORRUPT,
+		    "manifest.json: does not describe the files given (a "
+		    "hash, the range, chain or created differ, or it is not "
+		    "JCS)");
+		goto out;
+	}
+	r = write_file(path, parts, manifest, manifest_len, sig, diag);
+out:
+	free(mine);
 	return r;
 }

@@ -108,6 +108,28 @@ int rcpt_bundle_write(const char *path, const struct rcpt_bundle_parts *parts,
     const struct rcpt_signer *s, struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /**
+ * Writes a bundle whose manifest.json and signature were made elsewhere:
+ * what a client does with the daemon's `export` answer (SPEC 9).  The
+ * parts are checked as rcpt_bundle_write() checks them, and @p manifest
+ * must be byte for byte the manifest rcpt_bundle_manifest() builds for
+ * @p parts under the manifest's own kid, so every file hash, the range,
+ * the chain and created are compared at once.  The signature is not
+ * checked (no key is at hand); rcpt_bundle_verify() does that.  Written
+ * as rcpt_bundle_write() writes (temporary file, sync, link, 0600).
+ * @param[in] manifest JCS text, no newline; borrowed.
+ * @param[in] sig_hex 128 lowercase hex digits, NUL-terminated, without
+ * the newline manifest.sig ends in; borrowed.
+ * @return RCPT_OK; RCPT_E_EXISTS when @p path exists; RCPT_E_INVAL
+ * (parts, the manifest's kid or @p sig_hex break a rule; @p
+ * parts->receipts is required); RCPT_E_CORRUPT (the manifest does not
+ * describe @p parts); RCPT_E_IO with @p diag; RCPT_E_NOMEM.
+ */
+int rcpt_bundle_write_signed(const char *path,
+    const struct rcpt_bundle_parts *parts, const char *manifest,
+    size_t manifest_len, const char *sig_hex,
+    struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
  * Verifies the bundle at @p path (SPEC 7 and 8) and fills @p res, which
  * rcpt_verify_format() turns into the one line SPEC 8 prescribes.  A
  * bundle whose first_seq is not 0 needs @p trust.  The first failure

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli-online.h"
 #include "cli.h"
 #include "err.h"
 #include "jcs.h"
@@ -45,6 +46,79 @@ keygen(int argc, char *argv[])
 			return cmd_keygen_pkcs11(argc, argv);
 	return cmd_keygen(argc, argv);
 }
+
+/*
+ * append, rotate, revoke, checkpoint and keys work on a store with the
+ * daemon stopped when --store is given (cli-admin.c), and otherwise ask
+ * the daemon (cli-online*.c); verify reads a file unless --chain names
+ * a chain to fetch from the daemon.
+ */
+static int
+has_option(int argc, char *argv[], const char *name)
+{
+	const char *opt;
+	size_t n;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "--", 2) != 0)
+			continue;
+		opt = argv[i] + 2;
+		n = strcspn(opt, "=");
+		/* getopt_long takes abbreviations: --sto is --store. */
+		if (n >= 3 && n <= strlen(name) && strncmp(opt, name, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+append_either(int argc, char *argv[])
+{
+	return has_option(argc, argv, "store") ? cmd_append(argc, argv)
+	                                       : cmd_online_append(argc, argv);
+}
+
+static int
+rotate_either(int argc, char *argv[])
+{
+	return has_option(argc, argv, "store") ? cmd_rotate(argc, argv)
+	                                       : cmd_online_rotate(argc, argv);
+}
+
+static int
+revoke_either(int argc, char *argv[])
+{
+	return has_option(argc, argv, "store") ? cmd_revoke(argc, argv)
+	                                       : cmd_online_revoke(argc, argv);
+}
+
+static int
+checkpoint_either(int argc, char *argv[])
+{
+	return has_option(argc, argv, "store")
+	           ? cmd_checkpoint(argc, argv)
+	           : cmd_online_checkpoint(argc, argv);
+}
+
+static int
+keys_either(int argc, char *argv[])
+{
+	return has_option(argc, argv, "store") ? cmd_keys(argc, argv)
+	                                       : cmd_online_keys(argc, argv);
+}
+
+static int
+verify_either(int argc, char *argv[])
+{
+	return has_option(argc, argv, "chain") ? cmd_online_verify(argc, argv)
+	                                       : cmd_verify(argc, argv);
+}
+
+/* The option every online command (cli-online*.c) takes. */
+#define SOCKET_OPTION                                        \
+	"  --socket PATH     the daemon's socket (default: " \
+	"$RECEIPTD_SOCKET,\n"                                \
+	"                    else " RCPT_CLIENT_SOCKET_DEFAULT ")\n"
 
 /* Options every administration command (cli-admin.c) shares. */
 #define ADMIN_SYNOPSIS                                       \
@@ -81,15 +155,22 @@ static const struct command commands[] = {
         "  --stored          input is text receiptd emitted: accept integer\n"
         "                    literals above 2^53 (JCS prints 1e20 as "
         "digits)\n"},
-    {"verify", cmd_verify, "verify a receipts.jsonl chain offline (SPEC 8)",
+    {"verify", verify_either,
+        "verify a chain (SPEC 8): a file, or --chain from the daemon",
         "[--checkpoint FILE] [--keys JWKS] [--threads N]\n"
-        "[--trust JWKS] FILE.jsonl",
+        "[--trust JWKS] FILE.jsonl\n"
+        "| --chain NAME [--socket PATH] [--no-checkpoint]\n"
+        "  [--threads N] [--trust JWKS]",
         "  --checkpoint FILE also verify this signed checkpoint\n"
         "  --keys JWKS       key set that only helps find keys (checked)\n"
         "  --threads N       signature workers, 1 to 64 (default: CPUs, "
         "at most 8)\n"
         "  --trust JWKS      keys obtained out of band; pins the chain\n"
-        "  FILE.jsonl        receipts, one per line; - is stdin\n"},
+        "  FILE.jsonl        receipts, one per line; - is stdin\n"
+        "  --chain NAME      instead: fetch the chain from the daemon and\n"
+        "                    verify it here, with a fresh checkpoint\n"
+        "  --no-checkpoint   up to the tip, without asking for a "
+        "checkpoint\n" SOCKET_OPTION},
     {"verify-bundle", cmd_verify_bundle,
         "verify an evidence bundle (SPEC 7 and 8)",
         "[--threads N] [--trust JWKS] FILE.tar",
@@ -145,26 +226,36 @@ static const struct command commands[] = {
         "  --chain NAME      chain name\n"
         "  --origin ORIGIN   checkpoint origin\n"
         "  --sealing MODE    each (default) or batch\n" ADMIN_OPTIONS},
-    {"append", cmd_append, "append events to a stored chain (daemon stopped)",
-        "--chain NAME [--submitter NAME]\n"
+    {"append", append_either, "append an event (offline with --store)",
+        "--chain NAME --type TYPE [--tag TAG]...\n"
+        "[DATA | --data-file FILE | -] [--socket PATH]\n"
+        "| --chain NAME [--submitter NAME]\n"
         "{--type TYPE [--tag TAG]...\n"
         " [DATA | --data-file FILE | -] | --events FILE}\n" ADMIN_SYNOPSIS,
         "  --chain NAME      chain name\n"
         "  --type TYPE       event type; receiptd.* is reserved\n"
         "  --tag TAG         a tag; repeatable, at most 32\n"
-        "  --submitter NAME  submitter (default: the login name)\n"
+        "  --submitter NAME  submitter (default: the login name; "
+        "offline only)\n"
         "  --data-file FILE  the event's JSON data (- is stdin)\n"
-        "  DATA              the event's JSON data (default: null)\n"
+        "  DATA              the event's JSON data (offline default: "
+        "null)\n"
         "  --events FILE     instead: each line of FILE, a "
         "{\"type\",\"data\",\"tags\"}\n"
         "                    object, in order (- is stdin); stops at "
         "the first\n"
         "                    bad line, keeping the receipts before "
-        "it\n" ADMIN_OPTIONS},
-    {"rotate", cmd_rotate, "rotate a chain to a new key (daemon stopped)",
+        "it\n"
+        "                    (offline only)\n"
+        "  Online (no --store), DATA, --data-file or stdin is the data, and\n"
+        "  the daemon names the submitter from the caller's "
+        "credentials.\n" SOCKET_OPTION ADMIN_OPTIONS},
+    {"rotate", rotate_either,
+        "rotate a chain to a new key (offline with --store)",
         "--chain NAME --reason TEXT [--operator NAME]\n"
         "[--witness NAME]... [--token-serial SERIAL]\n"
-        "[--admin NAME] " ADMIN_SYNOPSIS,
+        "[--socket PATH]\n"
+        "| (the same) [--admin NAME]\n" ADMIN_SYNOPSIS,
         "  --chain NAME      chain name\n"
         "  --reason TEXT     why the key changes\n"
         "  --operator NAME   who ran the ceremony\n"
@@ -172,27 +263,83 @@ static const struct command commands[] = {
         "  --token-serial SERIAL\n"
         "                    serial of the token holding the new key\n"
         "  --admin NAME      submitter (default: the login "
-        "name)\n" ADMIN_OPTIONS},
-    {"revoke", cmd_revoke, "revoke a retired key of a chain (daemon stopped)",
+        "name; offline only)\n" SOCKET_OPTION ADMIN_OPTIONS},
+    {"revoke", revoke_either,
+        "revoke a retired key of a chain (offline with --store)",
         "--chain NAME --kid KID --reason TEXT --effective TS\n"
-        "[--admin NAME] " ADMIN_SYNOPSIS,
+        "[--socket PATH]\n"
+        "| (the same) [--admin NAME]\n" ADMIN_SYNOPSIS,
         "  --chain NAME      chain name\n"
         "  --kid KID         a key the chain rotated away from\n"
         "  --reason TEXT     why it is revoked\n"
         "  --effective TS    its receipts from this time on are invalid\n"
         "  --admin NAME      submitter (default: the login "
-        "name)\n" ADMIN_OPTIONS},
-    {"checkpoint", cmd_checkpoint,
-        "sign a checkpoint and move the anchor (daemon stopped)",
-        "--chain NAME " ADMIN_SYNOPSIS,
-        "  --chain NAME      chain name\n" ADMIN_OPTIONS},
-    {"keys", cmd_keys, "print the store's JWK Set (SPEC 3)", "--store DIR",
-        ADMIN_STORE_OPTION},
+        "name; offline only)\n" SOCKET_OPTION ADMIN_OPTIONS},
+    {"checkpoint", checkpoint_either,
+        "sign a checkpoint (offline with --store: moves the anchor)",
+        "--chain NAME [--socket PATH]\n"
+        "| --chain NAME " ADMIN_SYNOPSIS,
+        "  --chain NAME      chain name\n" SOCKET_OPTION ADMIN_OPTIONS},
+    {"keys", keys_either, "print the JWK Set, SPEC 3 (offline with --store)",
+        "[--socket PATH] | --store DIR", SOCKET_OPTION ADMIN_STORE_OPTION},
     {"export-chain", cmd_export_chain, "write a stored chain as receipts.jsonl",
         "--chain NAME --store DIR [--out FILE]",
         "  --chain NAME      chain name\n" ADMIN_STORE_OPTION
         "  --out FILE        new file; never overwritten (default: "
         "stdout)\n"},
+    {"get", cmd_online_get, "print one receipt, from the daemon",
+        "--chain NAME --seq N [--socket PATH]",
+        "  --chain NAME      chain name\n"
+        "  --seq N           the receipt's seq\n" SOCKET_OPTION},
+    {"range", cmd_online_range, "print receipts from a seq, from the daemon",
+        "--chain NAME --from N --count K [--socket PATH]",
+        "  --chain NAME      chain name\n"
+        "  --from N          first seq\n"
+        "  --count K         receipts, any number (fewer at the tip); "
+        "fetched\n"
+        "                    1000 at a time\n" SOCKET_OPTION},
+    {"tail", cmd_online_tail, "print the last receipts of a chain",
+        "--chain NAME [-n K] [--socket PATH]",
+        "  --chain NAME      chain name\n"
+        "  -n, --lines K     receipts (default 10)\n" SOCKET_OPTION},
+    {"tip", cmd_online_tip, "print a chain's size and last entry_hash",
+        "--chain NAME [--socket PATH]",
+        "  --chain NAME      chain name\n" SOCKET_OPTION},
+    {"prove", cmd_online_prove,
+        "print an inclusion or consistency proof and check it here",
+        "--chain NAME --seq N [--tree-size N]\n"
+        "| --chain NAME --old-size M [--new-size N]\n"
+        "[--trust JWKS] [--socket PATH]",
+        "  --chain NAME      chain name\n"
+        "  --seq N           inclusion of receipt N (SPEC 5)\n"
+        "  --tree-size N     in the tree of size N (default: a fresh "
+        "one)\n"
+        "  --old-size M      consistency of the tree of size M\n"
+        "  --new-size N      with the tree of size N (default: a fresh "
+        "one)\n"
+        "  --trust JWKS      check with these keys, not the "
+        "daemon's\n" SOCKET_OPTION},
+    {"status", cmd_online_status, "print the daemon's health as JSON",
+        "[--socket PATH]", SOCKET_OPTION},
+    {"prune", cmd_online_prune,
+        "remove the data of receipts older than a time (SPEC 6)",
+        "--chain NAME --before TS [--socket PATH]",
+        "  --chain NAME      chain name\n"
+        "  --before TS       receipts with ts before TS lose their "
+        "data\n" SOCKET_OPTION},
+    {"export", cmd_online_export,
+        "write an evidence bundle (SPEC 7) from the daemon",
+        "--chain NAME [--from A] [--to B] --out FILE\n"
+        "| --chain NAME [--since TS] [--until TS] --out FILE\n"
+        "[--socket PATH]",
+        "  --chain NAME      chain name\n"
+        "  --from A          first seq (default 0)\n"
+        "  --to B            last seq (default: the tip)\n"
+        "  --since TS        from the first receipt with ts at or after "
+        "TS\n"
+        "  --until TS        to the last receipt with ts before TS\n"
+        "  --out FILE        new bundle file (mode 0600); never "
+        "overwritten\n" SOCKET_OPTION},
     {"anchor-check", cmd_anchor_check,
         "check that the store extends the token's anchor",
         "--chain NAME " ADMIN_SYNOPSIS,

@@ -3,8 +3,9 @@
  * receiptctl, the operators' and auditors' command line: the subcommand
  * table shared by cli.c and the cli-<cmd>.c files, and the small helpers
  * they have in common (usage lines, error lines, exit codes, reading
- * files with a size cap, printing a new key).  This version has the offline
- * subcommands and the token set-up ones only; it never talks to the daemon.
+ * files with a size cap, printing a new key).  The offline subcommands
+ * and the token set-up ones are declared here; those that talk to the
+ * daemon are in cli-online.h.
  *
  * Exit statuses follow SPEC 8: 0 clean or success, 1 broken or refused
  * input, 2 usage or I/O error.  Every message a command prints to stderr

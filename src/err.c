@@ -70,6 +70,33 @@ rcpt_err_rpc_code(int err)
 	}
 }
 
+int
+rcpt_err_from_rpc_code(int code)
+{
+	switch (code) {
+	case -32700:
+		return RCPT_E_PARSE;
+	case -32600:
+	case -32601:
+	case -32602:
+		return RCPT_E_INVAL;
+	case -32001:
+		return RCPT_E_DENIED;
+	case -32002:
+		return RCPT_E_TOO_LARGE;
+	case -32003:
+		return RCPT_E_KEY_UNAVAILABLE;
+	case -32004:
+		return RCPT_E_STORAGE_FULL;
+	case -32005:
+		return RCPT_E_NOT_FOUND;
+	case -32006:
+		return RCPT_E_ANCHOR;
+	default:
+		return RCPT_E_INTERNAL;
+	}
+}
+
 void
 rcpt_diag_clear(struct rcpt_diag *d)
 {

@@ -11,6 +11,8 @@
 #include <stddef.h>
 
 #define RCPT_MUST_CHECK __attribute__((warn_unused_result))
+/* Exported from the installed libreceiptclient despite -fvisibility. */
+#define RCPT_ERR_PUBLIC __attribute__((visibility("default")))
 
 enum rcpt_err {
 	RCPT_OK = 0,
@@ -35,13 +37,26 @@ enum rcpt_err {
 };
 
 /** Returns a static lowercase message for @p err, never NULL. */
-const char *rcpt_strerror(int err);
+RCPT_ERR_PUBLIC const char *rcpt_strerror(int err);
 
 /**
  * Maps an error to its JSON-RPC code (SPEC section 9).  This is the only
  * place those numbers are written.
  */
-int rcpt_err_rpc_code(int err);
+RCPT_ERR_PUBLIC int rcpt_err_rpc_code(int err);
+
+/**
+ * Maps a JSON-RPC error code a daemon sent back to an RCPT_E_* code, for
+ * clients: -32700 parse error to RCPT_E_PARSE; -32600 invalid request,
+ * -32601 unknown method and -32602 invalid params to RCPT_E_INVAL (an
+ * unknown method means the request cannot be served as sent, usually
+ * by an older daemon: a refusal of the request, not a missing chain or
+ * seq); -32001 to -32006 to RCPT_E_DENIED, RCPT_E_TOO_LARGE,
+ * RCPT_E_KEY_UNAVAILABLE, RCPT_E_STORAGE_FULL, RCPT_E_NOT_FOUND and
+ * RCPT_E_ANCHOR; anything else, -32603 and 0 included, to
+ * RCPT_E_INTERNAL.  Never returns RCPT_OK.
+ */
+RCPT_ERR_PUBLIC int rcpt_err_from_rpc_code(int code);
 
 /*
  * Details of a failure for a person: the field and the rule it broke.

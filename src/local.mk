@@ -38,11 +38,14 @@ src_receiptctl_SOURCES = \
 	src/cli-dev.c \
 	src/cli-token.c \
 	src/cli-admin.c \
-	src/cli-event.c
+	src/cli-event.c \
+	src/cli-online.c src/cli-online.h \
+	src/cli-online-read.c \
+	src/cli-online-admin.c
 src_receiptctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LMDB_CFLAGS) \
 	-DPROVIDERS_DIR=\"$(providersdir)\"
-src_receiptctl_LDADD = src/libappliance.la keystore/libkeystore.la \
-	hsm/libhsm.la src/libreceipt.la $(P11KIT_LIBS) $(LMDB_LIBS) -ldl
+src_receiptctl_LDADD = src/libclient.la src/libappliance.la \
+	keystore/libkeystore.la hsm/libhsm.la src/libreceipt.la $(P11KIT_LIBS) $(LMDB_LIBS) -ldl
 
 # libappliance: what the appliance does with the store and the keystore:
 # key ceremonies and the anti-rollback anchor.  The daemon links it.
@@ -56,3 +59,23 @@ src_libappliance_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) \
 	$(LMDB_CFLAGS) $(INIH_CFLAGS)
 src_libappliance_la_LIBADD = keystore/libkeystore.la src/libreceipt.la \
 	$(CRYPTO_LIBS) $(JSONC_LIBS) $(INIH_LIBS)
+
+# The client (SPEC 9): a convenience library for receiptctl and the
+# tests, and the same code installed as libreceiptclient with
+# <receipt/client.h>, <receipt/err.h> and receipt-client.pc.
+noinst_LTLIBRARIES += src/libclient.la
+src_libclient_la_SOURCES = src/client.c src/client-calls.c \
+	src/client-export.c src/client.h src/client-int.h
+src_libclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(ARCHIVE_CFLAGS) \
+	$(CRYPTO_CFLAGS)
+
+lib_LTLIBRARIES = src/libreceiptclient.la
+src_libreceiptclient_la_SOURCES =
+src_libreceiptclient_la_LIBADD = src/libclient.la src/libreceipt.la
+src_libreceiptclient_la_LDFLAGS = -version-info 0:0:0 \
+	-export-symbols-regex '^rcpt_(client_|strerror$$|err_)'
+receiptincludedir = $(includedir)/receipt
+receiptinclude_HEADERS = src/client.h src/err.h
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = src/receipt-client.pc
+EXTRA_DIST += src/receipt-client.pc.in

@@ -34,7 +34,8 @@ RCPT_TESTS = \
 	tests/test-ceremony \
 	tests/test-admin \
 	tests/test-batch \
-	tests/test-config
+	tests/test-config \
+	tests/test-client
 
 check_PROGRAMS += $(RCPT_TESTS)
 TESTS += $(RCPT_TESTS)
@@ -109,6 +110,12 @@ tests_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_config_CFLAGS = $(TEST_CFLAGS) $(INIH_CFLAGS)
 tests_test_config_LDADD = src/libappliance.la keystore/libkeystore.la \
 	hsm/libhsm.la $(TEST_LIBS) $(P11KIT_LIBS) $(LMDB_LIBS) $(INIH_LIBS) -ldl
+
+tests_test_client_SOURCES = tests/test-client.c
+tests_test_client_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_client_CFLAGS = $(TEST_CFLAGS)
+EXTRA_tests_test_client_DEPENDENCIES = src/receiptctl$(EXEEXT)
+tests_test_client_LDADD = src/libclient.la $(TEST_LIBS) -lpthread
 
 # A provider built against another ABI major, for the loader's refusal.
 check_LTLIBRARIES += tests/provider-badabi.la

@@ -48,6 +48,46 @@ test_rpc_mapping(void)
 	CU_ASSERT_EQUAL(rcpt_err_rpc_code(RCPT_E_IO), -32603);
 }
 
+/* What a client makes of the codes a daemon sends (SPEC 9). */
+static void
+test_rpc_mapping_back(void)
+{
+	static const struct {
+		int code, err;
+	} map[] = {
+	    {-32700, RCPT_E_PARSE},
+	    {-32600, RCPT_E_INVAL},
+	    {-32601, RCPT_E_INVAL},
+	    {-32602, RCPT_E_INVAL},
+	    {-32603, RCPT_E_INTERNAL},
+	    {-32001, RCPT_E_DENIED},
+	    {-32002, RCPT_E_TOO_LARGE},
+	    {-32003, RCPT_E_KEY_UNAVAILABLE},
+	    {-32004, RCPT_E_STORAGE_FULL},
+	    {-32005, RCPT_E_NOT_FOUND},
+	    {-32006, RCPT_E_ANCHOR},
+	    {-32007, RCPT_E_INTERNAL},
+	    {-32000, RCPT_E_INTERNAL},
+	    {0, RCPT_E_INTERNAL},
+	    {1, RCPT_E_INTERNAL},
+	    {-1, RCPT_E_INTERNAL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		CU_ASSERT_EQUAL(
+		    rcpt_err_from_rpc_code(map[i].code), map[i].err);
+	/*
+	 * Round trip: an error sent as a code comes back as one that sends
+	 * the same code (RCPT_E_CORRUPT and RCPT_E_ANCHOR share -32006).
+	 */
+	for (int e = RCPT_E_INTERNAL; e > RCPT_E_LAST_; e--) {
+		int back = rcpt_err_from_rpc_code(rcpt_err_rpc_code(e));
+
+		CU_ASSERT_EQUAL(rcpt_err_rpc_code(back), rcpt_err_rpc_code(e));
+	}
+}
+
 static void
 test_diag_first_wins(void)
 {
@@ -68,6 +108,7 @@ static CU_TestInfo err_tests[] = {
     {"every code has a message", test_every_code_has_message},
     {"unknown codes", test_unknown_codes},
     {"json-rpc mapping", test_rpc_mapping},
+    {"json-rpc codes back to errors", test_rpc_mapping_back},
     {"first diag message wins", test_diag_first_wins},
     CU_TEST_INFO_NULL,
 };
