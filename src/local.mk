@@ -79,3 +79,21 @@ receiptinclude_HEADERS = src/client.h src/err.h
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = src/receipt-client.pc
 EXTRA_DIST += src/receipt-client.pc.in
+
+# receiptd: the daemon.
+sbin_PROGRAMS = src/receiptd
+src_receiptd_SOURCES = \
+	src/daemon/daemon.h \
+	src/daemon/main.c \
+	src/daemon/server.c \
+	src/daemon/conn.c \
+	src/daemon/rpc.c src/daemon/rpc.h src/daemon/rpc-params.c \
+	src/daemon/methods.c \
+	src/daemon/methods-admin.c \
+	src/daemon/writer.c \
+	src/daemon/signpool.c
+src_receiptd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LMDB_CFLAGS) \
+	$(CRYPTO_CFLAGS) -DPROVIDERS_DIR=\"$(providersdir)\"
+src_receiptd_LDADD = src/libappliance.la keystore/libkeystore.la \
+	hsm/libhsm.la src/libreceipt.la $(P11KIT_LIBS) $(LMDB_LIBS) \
+	$(INIH_LIBS) -ldl

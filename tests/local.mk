@@ -35,7 +35,8 @@ RCPT_TESTS = \
 	tests/test-admin \
 	tests/test-batch \
 	tests/test-config \
-	tests/test-client
+	tests/test-client \
+	tests/test-daemon
 
 check_PROGRAMS += $(RCPT_TESTS)
 TESTS += $(RCPT_TESTS)
@@ -116,6 +117,20 @@ tests_test_client_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_client_CFLAGS = $(TEST_CFLAGS)
 EXTRA_tests_test_client_DEPENDENCIES = src/receiptctl$(EXEEXT)
 tests_test_client_LDADD = src/libclient.la $(TEST_LIBS) -lpthread
+
+# Integration: a real receiptd on a temporary socket and SoftHSM2 token.
+tests_test_daemon_SOURCES = tests/test-daemon.c tests/daemonlib.c \
+	tests/daemonlib.h tests/softhsm.c tests/softhsm.h
+tests_test_daemon_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DSOFTHSM_MODULE=\"$(SOFTHSM_MODULE)\" \
+	-DPROVIDERS_BUILDDIR=\"$(abs_top_builddir)/keystore/.libs\" \
+	-DRECEIPTD=\"$(abs_top_builddir)/src/receiptd\"
+tests_test_daemon_CFLAGS = $(TEST_CFLAGS) $(P11KIT_CFLAGS) $(LMDB_CFLAGS)
+tests_test_daemon_LDADD = src/libclient.la src/libappliance.la \
+	keystore/libkeystore.la hsm/libhsm.la $(TEST_LIBS) $(P11KIT_LIBS) \
+	$(LMDB_LIBS) $(INIH_LIBS) -ldl -lpthread
+EXTRA_tests_test_daemon_DEPENDENCIES = src/receiptd$(EXEEXT) \
+	src/receiptctl$(EXEEXT) keystore/provider-pkcs11.la
 
 # A provider built against another ABI major, for the loader's refusal.
 check_LTLIBRARIES += tests/provider-badabi.la

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What receiptd's parts share.  The daemon has three kinds of thread:
+ *
+ *   - the I/O thread (server.c, conn.c): epoll over the listening
+ *     socket, every connection and an eventfd.  It reads frames, parses
+ *     requests (rpc.c), checks who may do what, and queues jobs.  It
+ *     never touches the store or the token, so a slow disk or token
+ *     cannot stall a client's reads or writes.
+ *   - one writer per chain (writer.c): the only code that grows its
+ *     chain.  It takes the appends queued so far (up to the configured
+ *     batch), hashes them in queue order, has them signed on the sign
+ *     pool (signpool.c), commits them in one durable transaction and
+ *     only then completes their calls.  Checkpoints, proofs, exports,
+ *     rotations, revocations and pruning run on it too, between
+ *     batches, so they see a tip no append is changing.
+ *   - readers (methods.c): a small pool that answers get, range, tip,
+ *     keys and status from LMDB read transactions.
+ *
+ * A job finishes by filling its call's answer and handing the call back
+ * to the I/O thread through d_complete(), which writes answers out in
+ * request order.  A call whose connection closed meanwhile is still
+ * carried out in full (an append stays durable) and its answer dropped.
+ */
+#ifndef RCPT_DAEMON_DAEMON_H
+#define RCPT_DAEMON_DAEMON_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "anchor.h"
+#include "ceremony.h"
+#include "err.h"
+#include "jcs.h"
+#include "keystore/keystore.h"
+#include "settings.h"
+#include "store.h"
+
+#define D_FRAME_MAX     (2 * 1024 * 1024) /* SPEC 9: request line cap */
+#define D_ANSWER_MAX    (2 * 1024 * 1024) /* range answers stop near this */
+#define D_CONN_CALLS    1024 /* calls one connection may have open */
+#define D_CONN_OUT_HIGH (8 * 1024 * 1024) /* stop reading above this */
+#define D_RANGE_MAX     1000              /* SPEC 9 */
+
+struct daemon;
+struct d_conn;
+
+/** Methods (SPEC 9). */
+enum d_method {
+	D_APPEND,
+	D_GET,
+	D_RANGE,
+	D_TIP,
+	D_CHECKPOINT,
+	D_PROVE_INCLUSION,
+	D_PROVE_CONSISTENCY,
+	D_KEYS,
+	D_STATUS,
+	D_ROTATE,
+	D_REVOKE,
+	D_PRUNE,
+	D_EXPORT,
+	D_METHODS_
+};
+
+/** One request, from parsing to its answer. */
+struct d_call {
+	struct d_conn *conn;  /* NULL once the connection closed */
+	struct d_call *next;  /* in the connection's list, or a queue */
+	struct d_call *qnext; /* in a writer, reader or done queue */
+	enum d_method method;
+	int principal;         /* index into cfg->principals */
+	char *id;              /* JCS of the id; NULL for a notification */
+	json_object *params;   /* owned; the params object */
+	struct d_chain *chain; /* the chain named by params.chain, or NULL */
+	int barrier;           /* waits for earlier calls, holds later ones */
+	int batch;             /* 0, or the RPC batch it belongs to (>0) */
+	int batch_end;         /* last element of its batch */
+	int state;             /* D_PENDING, D_RUNNING, D_DONE */
+	char *answer;          /* the response line without "\n", or NULL */
+	size_t answer_len;
+};
+
+enum { D_PENDING = 0, D_RUNNING = 1, D_DONE = 2 };
+
+/** One client connection; the I/O thread's alone. */
+struct d_conn {
+	struct daemon *d;
+	int fd;
+	int principal; /* -1: not a known caller */
+	uid_t uid;     /* for logs */
+	pid_t pid;
+	struct d_conn *prev, *next; /* in d->conns */
+	char *in;                   /* bytes read, not yet framed */
+	size_t in_len, in_cap;
+	struct d_call *head, *tail; /* calls in request order */
+	size_t n_calls;
+	int batch_seq;       /* numbers RPC batches */
+	struct rcpt_buf out; /* answers not yet written */
+	size_t out_off;      /* bytes of out already written */
+	int closing;         /* close once out is written */
+	int eof;             /* the client sent all it will */
+	int reading;         /* EPOLLIN is armed */
+	int writing;         /* EPOLLOUT is armed */
+};
+
+/** One configured chain at run time. */
+struct d_chain {
+	struct daemon *d;
+	const struct rcpt_cfg_chain *cfg;
+	struct rcpt_ceremony *cer; /* the writer's; others never touch it */
+	char origin[RCPT_ORIGIN_MAX + 1];
+	struct rcpt_anchor anchor; /* last anchor read or written */
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu; /* guards the queue and stop */
+	pthread_cond_t cv;
+	struct d_call *qhead, *qtail;
+	int stop;
+	/* The writer's own bookkeeping. */
+	uint64_t cp_size; /* size of the last checkpoint */
+	int64_t cp_ms;    /* when it was made */
+	int64_t prune_ms; /* when retention last ran */
+};
+
+/** The daemon. */
+struct daemon {
+	struct rcpt_cfg *cfg;
+	struct rcpt_store *store;
+	struct rcpt_ks_provider *ks;
+	struct d_chain *chains; /* cfg->n_chains of them */
+	size_t n_chains;
+	struct d_signpool *pool;
+	/* Readers */
+	pthread_t readers[2];
+	int n_readers;
+	pthread_mutex_t rmu;
+	pthread_cond_t rcv;
+	struct d_call *rhead, *rtail;
+	int rstop;
+	/* Completions back to the I/O thread */
+	pthread_mutex_t done_mu;
+	struct d_call *done_head, *done_tail;
+	int wake_fd; /* eventfd */
+	/* I/O */
+	int epfd;
+	int listen_fd;
+	int signal_fd;
+	size_t n_conns;
+	struct d_conn *conns; /* every open connection */
+	int stopping;
+};
+
+/* Logging (main.c): to stderr, one line, "receiptd: <level>: ...". */
+void d_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+enum { D_ERR = 3, D_WARN = 4, D_INFO = 6 };
+
+/* Answers (rpc.c) */
+/** Sets @p c's answer to a result whose JCS text is @p text. */
+int d_answer_raw(struct d_call *c, const char *text, size_t len);
+/** Sets @p c's answer to the JCS of @p v (taken; NULL is null). */
+int d_answer_json(struct d_call *c, json_object *v);
+/** Sets @p c's answer to a JSON-RPC error; @p msg is copied. */
+void d_answer_error(struct d_call *c, int code, const char *msg);
+/** Sets @p c's answer to the error for RCPT_E_* @p r with @p diag. */
+void d_answer_err(struct d_call *c, int r, const struct rcpt_diag *diag);
+
+/* Completion (server.c): hands a finished call to the I/O thread. */
+void d_complete(struct daemon *d, struct d_call *c);
+
+/* The I/O thread (server.c, conn.c) */
+/** Binds the socket and runs until SIGTERM or SIGINT. */
+int d_serve(struct daemon *d, struct rcpt_diag *diag);
+/** Takes a new connection; closes @p fd when it cannot. */
+void d_conn_accept(struct daemon *d, int fd);
+/** Handles epoll events @p ev on @p conn. */
+void d_conn_event(struct d_conn *conn, uint32_t ev);
+/** A call of @p conn finished (on the I/O thread). */
+void d_conn_done(struct d_conn *conn, struct d_call *c);
+/** Closes @p conn now: running calls are orphaned, the rest freed. */
+void d_conn_close(struct d_conn *conn);
+/** Stops reading new requests (shutdown). */
+void d_conn_quiesce(struct d_conn *conn);
+/** Calls of @p conn still running. */
+size_t d_conn_running(const struct d_conn *conn);
+
+/* Readers (methods.c) */
+int d_readers_start(struct daemon *d, struct rcpt_diag *diag);
+void d_readers_stop(struct daemon *d);
+void d_readers_queue(struct daemon *d, struct d_call *c);
+
+/* Writers (writer.c) */
+/**
+ * Opens or creates every configured chain (verifying stored ones
+ * against the token's anchor) and starts its writer.
+ */
+int d_writers_start(struct daemon *d, struct rcpt_diag *diag);
+/** Asks every writer to finish its queue, and joins them. */
+void d_writers_stop(struct daemon *d);
+void d_writer_queue(struct d_chain *ch, struct d_call *c);
+
+/* Admin and proof methods, run on the chain's writer (methods-admin.c) */
+void d_run_checkpoint(struct d_chain *ch, struct d_call *c);
+void d_run_prove_inclusion(struct d_chain *ch, struct d_call *c);
+void d_run_prove_consistency(struct d_chain *ch, struct d_call *c);
+void d_run_rotate(struct d_chain *ch, struct d_call *c);
+void d_run_revoke(struct d_chain *ch, struct d_call *c);
+void d_run_prune(struct d_chain *ch, struct d_call *c);
+void d_run_export(struct d_chain *ch, struct d_call *c);
+/**
+ * Makes a checkpoint of the current size (rcpt_anchor_advance) and
+ * records it; what cadence, `checkpoint` and proofs use.
+ */
+int d_checkpoint_now(struct d_chain *ch, char **note_out, uint64_t *size_out,
+    struct rcpt_diag *diag);
+/** Runs the configured retention on @p ch; logs what it did. */
+void d_retention(struct d_chain *ch);
+
+/* The sign pool (signpool.c) */
+struct d_signpool;
+int d_signpool_new(
+    unsigned threads, struct d_signpool **out, struct rcpt_diag *diag);
+void d_signpool_free(struct d_signpool *p);
+/** An rcpt_ceremony_sign_many_fn; ctx is the pool. */
+int d_sign_many(void *ctx, const struct rcpt_signer *s,
+    const uint8_t (*msgs)[32], uint8_t (*sigs)[RCPT_ED25519_SIG_LEN], size_t n);
+
+/* Parameters (rpc.c), for method code: diag names "params.<name>". */
+int d_param_u64(const struct d_call *c, const char *name, int required,
+    uint64_t *out, struct rcpt_diag *diag);
+const char *d_param_str(const struct d_call *c, const char *name);
+
+/** Now as a TS; never fails for a sane clock. */
+int d_now(char out[RCPT_TS_LEN + 1]);
+
+#endif

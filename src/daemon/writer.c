@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One writer thread per chain: the group commit.
+ *
+ * The writer is the only code that grows its chain, so the tip it links
+ * to is always one it sealed itself (SPEC 1.2): hashing happens in one
+ * thread, in queue order, and no two batches ever race for a seq.  Each
+ * round takes every append queued so far (up to [limits] batch), hands
+ * them to rcpt_ceremony_append_batch (built in order, signed on the
+ * sign pool, one transaction, one sync) and only then completes their
+ * calls.  A batch that fails fails each of its calls and stores nothing.
+ *
+ * Any other job (checkpoint, proofs, export, rotate, revoke, prune) is
+ * run alone between batches.  Checkpoints are also made when the
+ * configured count or interval has passed, and retention runs hourly.
+ *
+ * At start every stored chain is checked against the token's anchor
+ * and verified in full (rcpt_anchor_check); a chain that fails stops
+ * the daemon with -32006's reason.  A configured chain missing from the
+ * store is created: genesis, then its first checkpoint and anchor.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/daemon.h"
+#include "daemon/rpc.h"
+#include "json.h"
+#include "mem.h"
+#include "ts.h"
+
+#define RETENTION_EVERY_MS (3600 * 1000)
+
+int
+d_now(char out[RCPT_TS_LEN + 1])
+{
+	return rcpt_ts_format(rcpt_ts_now_ms(), out);
+}
+
+void
+d_writer_queue(struct d_chain *ch, struct d_call *c)
+{
+	pthread_mutex_lock(&ch->mu);
+	c->qnext = NULL;
+	if (ch->qtail != NULL)
+		ch->qtail->qnext = c;
+	else
+		ch->qhead = c;
+	ch->qtail = c;
+	pthread_cond_signal(&ch->cv);
+	pthread_mutex_unlock(&ch->mu);
+}
+
+/* Takes the head job, or up to @p max consecutive appends. */
+static struct d_call *
+take(struct d_chain *ch, size_t max, size_t *n_out)
+{
+	struct d_call *h = ch->qhead, *c = h, *last = h;
+	size_t n = 1;
+
+	if (h->method == D_APPEND)
+		while (n < max && c->qnext != NULL &&
+		       c->qnext->method == D_APPEND) {
+			c = c->qnext;
+			last = c;
+			n++;
+		}
+	ch->qhead = last->qnext;
+	if (ch->qhead == NULL)
+		ch->qtail = NULL;
+	last->qnext = NULL;
+	*n_out = n;
+	return h;
+}
+
+static void
+finish(struct d_chain *ch, struct d_call *c)
+{
+	d_complete(ch->d, c);
+}
+
+/* The message of an item's own refusal, as a params error. */
+static void
+answer_item(struct d_call *c, struct rcpt_ceremony_item *it)
+{
+	char msg[sizeof(it->diag.msg) + 16];
+	const char *m = rcpt_diag_msg(&it->diag, it->result);
+
+	if (it->result == RCPT_E_INVAL || it->result == RCPT_E_TOO_LARGE) {
+		snprintf(msg, sizeof(msg), "params.%s", m);
+		d_answer_error(c, rcpt_err_rpc_code(it->result), msg);
+	} else
+		d_answer_err(c, it->result, &it->diag);
+}
+
+static void
+run_appends(struct d_chain *ch, struct d_call *h, size_t n)
+{
+	const struct rcpt_cfg *cfg = ch->d->cfg;
+	struct rcpt_ceremony_item *items;
+	struct d_call *c, *next;
+	struct rcpt_diag diag = {0};
+	json_object *data;
+	char ts[RCPT_TS_LEN + 1];
+	size_t i, ok = 0;
+	int r;
+
+	if ((items = rcpt_calloc(n, sizeof(*items))) == NULL ||
+	    d_now(ts) != RCPT_OK) {
+		free(items);
+		for (c = h; c != NULL; c = next) {
+			next = c->qnext;
+			d_answer_error(c, -32603, "out of memory");
+			finish(ch, c);
+		}
+		return;
+	}
+	for (c = h, i = 0; c != NULL; c = c->qnext, i++) {
+		json_object_object_get_ex(
+		    c->params, "tags", (json_object **)&items[i].ev.tags);
+		data = NULL;
+		json_object_object_get_ex(c->params, "data", &data);
+		items[i].ev.type = d_param_str(c, "type");
+		items[i].ev.data = data;
+		items[i].ev.submitter = cfg->principals[c->principal].name;
+		items[i].ev.ts = ts;
+	}
+	r = rcpt_ceremony_append_batch(
+	    ch->cer, items, n, d_sign_many, ch->d->pool, &ok, &diag);
+	if (r != RCPT_OK)
+		d_log(D_ERR, "chain %s: batch of %zu not stored: %s",
+		    ch->cfg->name, n, rcpt_diag_msg(&diag, r));
+	for (c = h, i = 0; c != NULL; c = next, i++) {
+		next = c->qnext;
+		if (items[i].result == RCPT_OK)
+			d_answer_raw(c, items[i].line, items[i].len);
+		else
+			answer_item(c, &items[i]);
+		free(items[i].line);
+		finish(ch, c);
+	}
+	free(items);
+}
+
+static void
+run_job(struct d_chain *ch, struct d_call *c)
+{
+	switch (c->method) {
+	case D_CHECKPOINT:
+		d_run_checkpoint(ch, c);
+		break;
+	case D_PROVE_INCLUSION:
+		d_run_prove_inclusion(ch, c);
+		break;
+	case D_PROVE_CONSISTENCY:
+		d_run_prove_consistency(ch, c);
+		break;
+	case D_ROTATE:
+		d_run_rotate(ch, c);
+		break;
+	case D_REVOKE:
+		d_run_revoke(ch, c);
+		break;
+	case D_PRUNE:
+		d_run_prune(ch, c);
+		break;
+	case D_EXPORT:
+		d_run_export(ch, c);
+		break;
+	default:
+		d_answer_error(c, -32603, "internal error: not a writer job");
+		break;
+	}
+	finish(ch, c);
+}
+
+static int64_t
+now_ms(void)
+{
+	return rcpt_ts_now_ms();
+}
+
+/* Checkpoints when the configured count or time has passed. */
+static void
+cadence(struct d_chain *ch)
+{
+	const struct rcpt_cfg_chain *cc = ch->cfg;
+	uint64_t size;
+	uint8_t tip[RCPT_HASH_LEN];
+	struct rcpt_diag diag = {0};
+	char *note = NULL;
+	int due = 0, r;
+
+	rcpt_ceremony_tip(ch->cer, &size, tip);
+	if (size == ch->cp_size)
+		return;
+	if (cc->checkpoint_every != 0 &&
+	    size - ch->cp_size >= cc->checkpoint_every)
+		due = 1;
+	if (cc->checkpoint_interval_ms != 0 &&
+	    now_ms() - ch->cp_ms >= cc->checkpoint_interval_ms)
+		due = 1;
+	if (!due)
+		return;
+	if ((r = d_checkpoint_now(ch, &note, NULL, &diag)) != RCPT_OK) {
+		d_log(D_ERR, "chain %s: scheduled checkpoint failed: %s",
+		    cc->name, rcpt_diag_msg(&diag, r));
+		ch->cp_ms = now_ms(); /* retry at the next interval */
+	}
+	free(note);
+}
+
+/* Milliseconds until the next timed duty, or -1 for none. */
+static int64_t
+next_duty(const struct d_chain *ch)
+{
+	int64_t t = -1, n = now_ms(), left;
+
+	if (ch->cfg->checkpoint_interval_ms != 0) {
+		left = ch->cp_ms + ch->cfg->checkpoint_interval_ms - n;
+		t = left < 0 ? 0 : left;
+	}
+	if (ch->cfg->retention_unit != 0) {
+		left = ch->prune_ms + RETENTION_EVERY_MS - n;
+		left = left < 0 ? 0 : left;
+		t = t < 0 || left < t ? left : t;
+	}
+	return t;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct d_chain *ch = arg;
+	struct d_call *h;
+	struct timespec until;
+	int64_t wait;
+	size_t n;
+
+	pthread_mutex_lock(&ch->mu);
+	for (;;) {
+		while (ch->qhead == NULL && !ch->stop) {
+			wait = next_duty(ch);
+			if (wait == 0)
+				break;
+			if (wait < 0) {
+				pthread_cond_wait(&ch->cv, &ch->mu);
+				continue;
+			}
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += wait / 1000;
+			until.tv_nsec += (wait % 1000) * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			if (pthread_cond_timedwait(&ch->cv, &ch->mu, &until) ==
+			    ETIMEDOUT)
+				break;
+		}
+		if (ch->qhead == NULL && ch->stop)
+			break;
+		h = ch->qhead != NULL ? take(ch, ch->d->cfg->batch_max, &n)
+		                      : NULL;
+		pthread_mutex_unlock(&ch->mu);
+		if (h != NULL && h->method == D_APPEND)
+			run_appends(ch, h, n);
+		else if (h != NULL)
+			run_job(ch, h);
+		cadence(ch);
+		if (ch->cfg->retention_unit != 0 &&
+		    now_ms() - ch->prune_ms >= RETENTION_EVERY_MS) {
+			ch->prune_ms = now_ms();
+			d_retention(ch);
+		}
+		pthread_mutex_lock(&ch->mu);
+	}
+	pthread_mutex_unlock(&ch->mu);
+	return NULL;
+}
+
+/* Opens a stored chain after checking it, or creates a new one. */
+static int
+open_chain(struct daemon *d, struct d_chain *ch, struct rcpt_diag *diag)
+{
+	const struct rcpt_cfg_chain *cc = ch->cfg;
+	struct rcpt_ceremony_genesis g = {0};
+	struct rcpt_ceremony_opts o = {.data_max = d->cfg->data_max};
+	struct rcpt_anchor_state st;
+	struct rcpt_store_chain rec;
+	char ts[RCPT_TS_LEN + 1], *note = NULL;
+	int r;
+
+	r = rcpt_store_get_chain(d->store, cc->name, &rec, diag);
+	if (r == RCPT_E_NOT_FOUND) {
+		rcpt_diag_clear(diag);
+		if ((r = d_now(ts)) != RCPT_OK)
+			return rcpt_diag(diag, r, "clock: unusable");
+		g.chain = cc->name;
+		g.origin = d->cfg->origin;
+		g.sealing = cc->sealing;
+		g.ts = ts;
+		if ((r = rcpt_ceremony_create(d->store, d->ks, &g, &o, &ch->cer,
+		         NULL, NULL, diag)) != RCPT_OK)
+			return r;
+		d_log(D_INFO, "chain %s: created (%s sealing), key %s",
+		    cc->name, rcpt_chain_sealing_name(cc->sealing),
+		    rcpt_ceremony_active_kid(ch->cer));
+		if ((r = rcpt_anchor_checkpoint(d->store, d->ks,
+		         rcpt_ceremony_signer(ch->cer), cc->name, &note,
+		         diag)) != RCPT_OK)
+			return r;
+		free(note);
+	} else if (r != RCPT_OK)
+		return r;
+	else {
+		if (rec.sealing != cc->sealing)
+			return rcpt_diag(diag, RCPT_E_CONFIG,
+			    "chain %s: configured sealing %s but the chain "
+			    "was created with %s, which cannot change",
+			    cc->name, rcpt_chain_sealing_name(cc->sealing),
+			    rcpt_chain_sealing_name(rec.sealing));
+		if ((r = rcpt_anchor_check(
+		         d->store, d->ks, cc->name, &st, diag)) != RCPT_OK)
+			return r;
+		if ((r = rcpt_ceremony_open(d->store, d->ks, cc->name, &o,
+		         &ch->cer, diag)) != RCPT_OK)
+			return r;
+		d_log(D_INFO, "chain %s: %llu receipts verified, key %s",
+		    cc->name, (unsigned long long)st.store_size,
+		    rcpt_ceremony_active_kid(ch->cer));
+	}
+	if ((r = rcpt_store_get_chain(d->store, cc->name, &rec, diag)) !=
+	        RCPT_OK ||
+	    (r = rcpt_anchor_read(d->ks, cc->name, &ch->anchor, diag)) !=
+	        RCPT_OK)
+		return r;
+	memcpy(ch->origin, rec.origin, sizeof(ch->origin));
+	ch->cp_size = ch->anchor.size;
+	ch->cp_ms = now_ms();
+	ch->prune_ms = 0; /* retention runs once soon after start */
+	return RCPT_OK;
+}
+
+int
+d_writers_start(struct daemon *d, struct rcpt_diag *diag)
+{
+	struct d_chain *ch;
+	size_t i;
+	int r;
+
+	if ((d->chains = rcpt_calloc(d->cfg->n_chains, sizeof(*d->chains))) ==
+	    NULL)
+		return rcpt_diag(diag, RCPT_E_NOMEM, "out of memory");
+	d->n_chains = d->cfg->n_chains;
+	for (i = 0; i < d->n_chains; i++) {
+		ch = &d->chains[i];
+		ch->d = d;
+		ch->cfg = &d->cfg->chains[i];
+		pthread_mutex_init(&ch->mu, NULL);
+		pthread_cond_init(&ch->cv, NULL);
+	}
+	for (i = 0; i < d->n_chains; i++) {
+		ch = &d->chains[i];
+		if ((r = open_chain(d, ch, diag)) != RCPT_OK)
+			return r;
+		if (pthread_create(&ch->thread, NULL, writer_main, ch) != 0)
+			return rcpt_diag(diag, RCPT_E_NOMEM,
+			    "chain %s: cannot start its writer", ch->cfg->name);
+		ch->started = 1;
+	}
+	return RCPT_OK;
+}
+
+void
+d_writers_stop(struct daemon *d)
+{
+	struct d_chain *ch;
+	size_t i;
+
+	for (i = 0; i < d->n_chains; i++) {
+		ch = &d->chains[i];
+		pthread_mutex_lock(&ch->mu);
+		ch->stop = 1;
+		pthread_cond_signal(&ch->cv);
+		pthread_mutex_unlock(&ch->mu);
+	}
+	for (i = 0; i < d->n_chains; i++) {
+		ch = &d->chains[i];
+		if (ch->started)
+			pthread_join(ch->thread, NULL);
+		rcpt_ceremony_close(ch->cer);
+		ch->cer = NULL;
+		pthread_mutex_destroy(&ch->mu);
+		pthread_cond_destroy(&ch->cv);
+	}
+	free(d->chains);
+	d->chains = NULL;
+	d->n_chains = 0;
+}
