@@ -708,9 +708,11 @@ rcpt_json_parse_ex(const char *buf, size_t len, int max_depth, const char *path,
 	p.diag = diag;
 	if (buf == NULL && len > 0)
 		return RCPT_E_INVAL;
-	if (max_depth < 1 || max_depth > RCPT_JSON_DEPTH_MAX)
+	if (max_depth < 1 ||
+	    max_depth > RCPT_JSON_DEPTH_MAX + RCPT_JSON_DEPTH_ENVELOPE)
 		return fail(&p, NULL, RCPT_E_INVAL,
-		    "depth limit must be 1 to %d", RCPT_JSON_DEPTH_MAX);
+		    "depth limit must be 1 to %d",
+		    RCPT_JSON_DEPTH_MAX + RCPT_JSON_DEPTH_ENVELOPE);
 	if (len > SIZE_MAX - NUM_SLACK - 1 || len > INT32_MAX)
 		return fail(&p, NULL, RCPT_E_TOO_LARGE, "text too long");
 	if (len + NUM_SLACK + 1 <= sizeof(small))

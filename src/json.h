@@ -34,12 +34,15 @@
 
 #define RCPT_JSON_DEPTH_DEFAULT 64  /* SPEC 1.1 */
 #define RCPT_JSON_DEPTH_MAX     256 /* verifiers accept up to this */
-#define RCPT_JSON_MAX_SAFE      9007199254740992.0 /* 2^53 */
+/* Levels a carrier (an RPC request around params.data) may add. */
+#define RCPT_JSON_DEPTH_ENVELOPE 4
+#define RCPT_JSON_MAX_SAFE       9007199254740992.0 /* 2^53 */
 
 /**
  * Parses one JSON text.
  * @param[in] buf text, need not be NUL-terminated; borrowed.
- * @param[in] max_depth 1 to RCPT_JSON_DEPTH_MAX; a scalar has depth 0.
+ * @param[in] max_depth 1 to RCPT_JSON_DEPTH_MAX + RCPT_JSON_DEPTH_ENVELOPE;
+ * a scalar has depth 0.
  * @param[in] path prefix for error messages ("data"), or NULL/"" for
  * the root, which is then called "$".
  * @param[out] out new reference the caller releases with

@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/mem.h"
+#include "mem.h"
 #include "settings.h"
-#include "tests/testlib.h"
+#include "testlib.h"
 
 #define NAME "t.conf"
 

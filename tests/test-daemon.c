@@ -515,6 +515,10 @@ struct bad {
 static void
 test_bad_input(void)
 {
+	static const char quiet[] =
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"append\",\"params\":"
+	    "{\"chain\":\"main\",\"type\":\"t\",\"data\":"
+	    "{\"a\":1,\"a\":2}}}\n";
 	static char deep[4096];
 	static const struct bad cases[] = {
 	    {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":", -32700, "parse"},
@@ -574,6 +578,23 @@ test_bad_input(void)
 	json_object *a;
 
 	CU_ASSERT_FATAL(fd >= 0);
+	/* A notification is never answered, even when it breaks a rule. */
+	CU_ASSERT(td_send(fd, quiet, strlen(quiet)) == 0);
+	a = call(fd, "{\"jsonrpc\":\"2.0\",\"id\":\"after\",\"method\":"
+	             "\"tip\",\"params\":{\"chain\":\"main\"}}");
+	CU_ASSERT_STRING_EQUAL(member_s(a, "id"), "after");
+	json_object_put(a);
+	/* A batch of more than 1024 requests is refused whole. */
+	off = 0;
+	deep[off++] = '[';
+	for (i = 0; i < 1025; i++)
+		off += (size_t)snprintf(
+		    deep + off, sizeof(deep) - off, "%s1", i > 0 ? "," : "");
+	memcpy(deep + off, "]", 2);
+	a = call(fd, deep);
+	CU_ASSERT_EQUAL(err_code(a), -32600);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_msg(a), "more than 1024"));
+	json_object_put(a);
 	off = (size_t)snprintf(deep, sizeof(deep),
 	    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"append\",\"params\":"
 	    "{\"chain\":\"main\",\"type\":\"t\",\"data\":");
@@ -601,6 +622,10 @@ test_bad_input(void)
 	close(fd);
 }
 
+static const char tip_line[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tip\",\"params\":"
+    "{\"chain\":\"main\"}}\n";
+
 /* A line over 2 MiB: -32002, then the connection is closed. */
 static void
 test_frame_cap(void)
@@ -612,10 +637,17 @@ test_frame_cap(void)
 	json_object *a;
 
 	CU_ASSERT_FATAL(big != NULL && fd >= 0);
+	/* An answer still due comes first, then -32002. */
+	CU_ASSERT(td_send(fd, tip_line, strlen(tip_line)) == 0);
 	memset(big, ' ', n);
 	memcpy(big, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tip\"", 39);
 	big[n] = '\0';
 	CU_ASSERT_FATAL(td_send(fd, big, n) == 0);
+	ans = td_recv(fd);
+	a = parse(ans);
+	CU_ASSERT(member_i(result(a), "size") > 0);
+	json_object_put(a);
+	free(ans);
 	ans = td_recv(fd);
 	a = parse(ans);
 	CU_ASSERT_EQUAL(err_code(a), -32002);

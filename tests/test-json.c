@@ -277,9 +277,9 @@ test_depth(void)
 	free(s);
 
 	refuse_full(
-	    "1", 1, 0, NULL, RCPT_E_INVAL, "$: depth limit must be 1 to 256");
-	refuse_full("1", 1, RCPT_JSON_DEPTH_MAX + 1, NULL, RCPT_E_INVAL,
-	    "$: depth limit must be 1 to 256");
+	    "1", 1, 0, NULL, RCPT_E_INVAL, "$: depth limit must be 1 to 260");
+	refuse_full("1", 1, RCPT_JSON_DEPTH_MAX + RCPT_JSON_DEPTH_ENVELOPE + 1,
+	    NULL, RCPT_E_INVAL, "$: depth limit must be 1 to 260");
 }
 
 static void

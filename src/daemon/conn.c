@@ -88,6 +88,8 @@ d_conn_close(struct d_conn *conn)
 	if (conn->next != NULL)
 		conn->next->prev = conn->prev;
 	d->n_conns--;
+	if (conn->principal < 0)
+		d->n_unknown--;
 	free(conn->in);
 	rcpt_buf_clear(&conn->out);
 	free(conn);
@@ -106,8 +108,8 @@ d_conn_accept(struct daemon *d, int fd)
 	struct epoll_event ev = {0};
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	gid_t groups[64];
-	socklen_t glen = sizeof(groups);
+	gid_t small[64], *groups = small;
+	socklen_t glen = sizeof(small);
 	size_t ng = 0;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
@@ -116,9 +118,16 @@ d_conn_accept(struct daemon *d, int fd)
 		close(fd);
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+	/* The kernel says how much room a caller with many groups needs. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) != 0 &&
+	    errno == ERANGE && (groups = rcpt_malloc(glen)) != NULL &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) != 0)
+		glen = 0;
+	if (groups != NULL)
 		ng = glen / sizeof(gid_t);
 	if ((conn = rcpt_calloc(1, sizeof(*conn))) == NULL) {
+		if (groups != small)
+			free(groups);
 		close(fd);
 		return;
 	}
@@ -126,13 +135,22 @@ d_conn_accept(struct daemon *d, int fd)
 	conn->fd = fd;
 	conn->uid = cred.uid;
 	conn->pid = cred.pid;
-	conn->principal =
-	    rcpt_cfg_principal_of(d->cfg, cred.uid, cred.gid, groups, ng);
-	if (conn->principal < 0)
+	conn->principal = rcpt_cfg_principal_of(
+	    d->cfg, cred.uid, cred.gid, groups != NULL ? groups : small, ng);
+	if (groups != small)
+		free(groups);
+	if (conn->principal < 0) {
+		/* Strangers may not crowd out the callers it serves. */
+		if (d->n_unknown >= D_UNKNOWN_MAX) {
+			close(fd);
+			free(conn);
+			return;
+		}
 		d_log(D_WARN,
 		    "connection from uid %u gid %u pid %d: no principal; "
 		    "refusing its requests",
 		    (unsigned)cred.uid, (unsigned)cred.gid, (int)cred.pid);
+	}
 	ev.events = EPOLLIN;
 	ev.data.ptr = conn;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -141,6 +159,7 @@ d_conn_accept(struct daemon *d, int fd)
 		return;
 	}
 	conn->reading = 1;
+	d->n_unknown += conn->principal < 0;
 	conn->next = d->conns;
 	if (d->conns != NULL)
 		d->conns->prev = conn;
@@ -168,6 +187,7 @@ flush_ready(struct d_conn *conn)
 		if (c->batch == 0) {
 			if (c->answer != NULL)
 				emit(conn, c->answer, c->answer_len);
+			conn->held -= c->answer_len;
 			conn->head = c->next;
 			conn->n_calls--;
 			d_call_free(c);
@@ -196,6 +216,7 @@ flush_ready(struct d_conn *conn)
 		for (n = c; n != conn->head; n = e) {
 			e = n->next;
 			conn->n_calls--;
+			conn->held -= n->answer_len;
 			d_call_free(n);
 		}
 	}
@@ -244,10 +265,31 @@ start(struct d_conn *conn, struct d_call *c)
 {
 	c->state = D_RUNNING;
 	c->conn = conn;
+	conn->d->inflight++;
 	if (d_method_spec(c->method)->on_writer)
 		d_writer_queue(c->chain, c);
 	else
 		d_readers_queue(conn->d, c);
+}
+
+/*
+ * Whether @p c may start given the memory its connection holds in
+ * answers.  A call outside a batch waits until the client has read
+ * enough.  A batch element cannot wait (its batch is answered only
+ * whole), so past the limit it is refused with -32002 instead.
+ */
+static int
+room(struct d_conn *conn, struct d_call *c)
+{
+	if (conn->out.len - conn->out_off + conn->held < D_CONN_OUT_HIGH)
+		return 1;
+	if (c->batch == 0)
+		return 0;
+	d_answer_error(c, -32002,
+	    "batch: its answers passed 8 MiB; ask for less per batch");
+	c->state = D_DONE;
+	conn->held += c->answer_len;
+	return 1;
 }
 
 /*
@@ -260,6 +302,8 @@ pump(struct d_conn *conn)
 	struct d_call *c;
 	int busy = 0;
 
+	if (conn->d->stopping)
+		return; /* what has not started is dropped, undone */
 	for (c = conn->head; c != NULL; c = c->next) {
 		if (c->state == D_DONE)
 			continue;
@@ -269,6 +313,10 @@ pump(struct d_conn *conn)
 			busy = 1;
 			continue;
 		}
+		if (!room(conn, c))
+			return;
+		if (c->state == D_DONE)
+			continue; /* refused by room() */
 		if (c->barrier) {
 			if (!busy)
 				start(conn, c);
@@ -279,13 +327,39 @@ pump(struct d_conn *conn)
 	}
 }
 
+/*
+ * Queues @p text as the connection's last answer, after those still
+ * due, and closes once all are written.
+ */
+static void
+last_answer(struct d_conn *conn, const char *text)
+{
+	struct d_call *c = rcpt_calloc(1, sizeof(*c));
+
+	conn->closing = 1;
+	if (c == NULL)
+		return;
+	c->conn = conn;
+	c->state = D_DONE;
+	c->answer = (char *)text;
+	c->answer_len = strlen(text);
+	c->answer_static = 1;
+	conn->held += c->answer_len;
+	if (conn->tail != NULL)
+		conn->tail->next = c;
+	else
+		conn->head = c;
+	conn->tail = c;
+	conn->n_calls++;
+}
+
 /* Frames the lines read so far into calls. */
 static void
 frame(struct d_conn *conn)
 {
 	char *nl;
 	size_t used = 0, n;
-	struct d_call *c;
+	struct d_call *c, *prev;
 
 	while (
 	    !conn->closing && conn->n_calls < D_CONN_CALLS &&
@@ -293,37 +367,36 @@ frame(struct d_conn *conn)
 		n = (size_t)(nl - (conn->in + used));
 		if (conn->principal < 0 || n > D_FRAME_MAX) {
 			/* Nothing else for an unknown caller (issue 4). */
-			flush_ready(conn);
-			if (conn->head == NULL) {
-				const char *t = conn->principal < 0
-				                    ? d_rpc_unauthorized()
-				                    : d_rpc_too_large();
-				emit(conn, t, strlen(t));
-			}
-			conn->closing = 1;
+			last_answer(conn, conn->principal < 0
+			                      ? d_rpc_unauthorized()
+			                      : d_rpc_too_large());
 			break;
 		}
+		prev = conn->tail;
 		if (d_rpc_parse(conn->d, conn->principal, conn->in + used, n,
 		        ++conn->batch_seq, &conn->head,
 		        &conn->tail) != RCPT_OK) {
 			conn->closing = 1;
 			break;
 		}
-		for (c = conn->head, conn->n_calls = 0; c != NULL; c = c->next)
+		/* Calls refused while parsing are answered already. */
+		for (c = prev != NULL ? prev->next : conn->head; c != NULL;
+		     c = c->next) {
 			conn->n_calls++;
+			if (c->state == D_DONE)
+				conn->held += c->answer_len;
+		}
 		used += n + 1;
 	}
 	if (used > 0) {
 		memmove(conn->in, conn->in + used, conn->in_len - used);
 		conn->in_len -= used;
 	}
-	if (!conn->closing && conn->in_len > D_FRAME_MAX) {
+	if (!conn->closing && conn->in_len > D_FRAME_MAX &&
+	    memchr(conn->in, '\n', conn->in_len) == NULL)
 		/* No newline within the cap: answer -32002 and close. */
-		if (conn->head == NULL && conn->principal >= 0)
-			emit(
-			    conn, d_rpc_too_large(), strlen(d_rpc_too_large()));
-		conn->closing = 1;
-	}
+		last_answer(conn, conn->principal < 0 ? d_rpc_unauthorized()
+		                                      : d_rpc_too_large());
 }
 
 /* Reads what the socket has; 0 when the connection was closed. */
@@ -402,5 +475,6 @@ void
 d_conn_done(struct d_conn *conn, struct d_call *c)
 {
 	c->state = D_DONE;
+	conn->held += c->answer_len;
 	progress(conn);
 }

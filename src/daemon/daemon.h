@@ -44,6 +44,7 @@
 #define D_CONN_CALLS    1024 /* calls one connection may have open */
 #define D_CONN_OUT_HIGH (8 * 1024 * 1024) /* stop reading above this */
 #define D_RANGE_MAX     1000              /* SPEC 9 */
+#define D_UNKNOWN_MAX   64 /* open connections of unknown callers */
 
 struct daemon;
 struct d_conn;
@@ -82,6 +83,7 @@ struct d_call {
 	int state;             /* D_PENDING, D_RUNNING, D_DONE */
 	char *answer;          /* the response line without "\n", or NULL */
 	size_t answer_len;
+	int answer_static; /* answer is a constant, not freed */
 };
 
 enum { D_PENDING = 0, D_RUNNING = 1, D_DONE = 2 };
@@ -100,6 +102,7 @@ struct d_conn {
 	size_t n_calls;
 	int batch_seq;       /* numbers RPC batches */
 	struct rcpt_buf out; /* answers not yet written */
+	size_t held;         /* bytes of answers not yet in out */
 	size_t out_off;      /* bytes of out already written */
 	int closing;         /* close once out is written */
 	int eof;             /* the client sent all it will */
@@ -150,6 +153,8 @@ struct daemon {
 	int listen_fd;
 	int signal_fd;
 	size_t n_conns;
+	size_t n_unknown;     /* of them, callers with no principal */
+	size_t inflight;      /* calls started and not yet handed back */
 	struct d_conn *conns; /* every open connection */
 	int stopping;
 };

@@ -109,9 +109,10 @@ close_all(struct daemon *d)
 {
 	struct d_call *c, *n;
 
-	d_writers_stop(d);
+	/* Readers use the chains, so they stop before the writers free them. */
 	if (d->n_readers > 0)
 		d_readers_stop(d);
+	d_writers_stop(d);
 	/* Every connection is closed: what finished late is dropped. */
 	for (c = d->done_head; c != NULL; c = n) {
 		n = c->qnext;

@@ -51,6 +51,9 @@ d_method_spec(enum d_method m)
 	return &specs[m];
 }
 
+static const char out_of_memory[] =
+    "{\"error\":{\"code\":-32603,\"message\":\"out of memory\"},"
+    "\"id\":null,\"jsonrpc\":\"2.0\"}";
 static const char unauthorized[] =
     "{\"error\":{\"code\":-32001,\"message\":\"not authorized\"},"
     "\"id\":null,\"jsonrpc\":\"2.0\"}";
@@ -77,8 +80,33 @@ d_call_free(struct d_call *c)
 		return;
 	free(c->id);
 	json_object_put(c->params);
-	free(c->answer);
+	if (!c->answer_static)
+		free(c->answer);
 	free(c);
+}
+
+/* Drops @p c's answer, whatever it was. */
+static void
+answer_clear(struct d_call *c)
+{
+	if (!c->answer_static)
+		free(c->answer);
+	c->answer = NULL;
+	c->answer_len = 0;
+	c->answer_static = 0;
+}
+
+/*
+ * Out of memory while answering: a fixed answer, so the caller is never
+ * left waiting (its id is lost; that is the lesser harm).
+ */
+static void
+answer_oom(struct d_call *c)
+{
+	answer_clear(c);
+	c->answer = (char *)out_of_memory;
+	c->answer_len = sizeof(out_of_memory) - 1;
+	c->answer_static = 1;
 }
 
 /* Answers */
@@ -92,13 +120,13 @@ d_answer_raw(struct d_call *c, const char *text, size_t len)
 	size_t idl = strlen(id), n = 6 + idl + sizeof(mid) - 1 + len + 1;
 	char *p;
 
-	free(c->answer);
-	c->answer = NULL;
-	c->answer_len = 0;
+	answer_clear(c);
 	if (c->id == NULL)
 		return RCPT_OK; /* a notification is never answered */
-	if ((p = rcpt_malloc(n + 1)) == NULL)
+	if ((p = rcpt_malloc(n + 1)) == NULL) {
+		answer_oom(c);
 		return RCPT_E_NOMEM;
+	}
 	memcpy(p, "{\"id\":", 6);
 	memcpy(p + 6, id, idl);
 	memcpy(p + 6 + idl, mid, sizeof(mid) - 1);
@@ -136,9 +164,7 @@ d_answer_error(struct d_call *c, int code, const char *msg)
 	const char *id = c->id != NULL ? c->id : "null";
 	size_t len = 0, idl = strlen(id);
 
-	free(c->answer);
-	c->answer = NULL;
-	c->answer_len = 0;
+	answer_clear(c);
 	/*
 	 * A notification is never answered, but a request too broken to
 	 * tell whether it was one gets its error with id null (JSON-RPC 2.0
@@ -151,11 +177,15 @@ d_answer_error(struct d_call *c, int code, const char *msg)
 	    rcpt_json_add(e, "message", json_object_new_string(msg)) !=
 	        RCPT_OK ||
 	    rcpt_json_add(o, "error", json_object_get(e)) != RCPT_OK ||
-	    rcpt_jcs_serialize(o, &text, &len, NULL) != RCPT_OK)
+	    rcpt_jcs_serialize(o, &text, &len, NULL) != RCPT_OK) {
+		answer_oom(c);
 		goto out;
+	}
 	/* text is {"error":{...}}; splice the id and version before "}". */
-	if ((p = rcpt_malloc(len + idl + 32)) == NULL)
+	if ((p = rcpt_malloc(len + idl + 32)) == NULL) {
+		answer_oom(c);
 		goto out;
+	}
 	memcpy(p, text, len - 1);
 	c->answer_len =
 	    len - 1 +
@@ -417,26 +447,33 @@ one_request(struct daemon *d, json_object *req, struct d_call *c)
 
 /*
  * The strict parse failed: find the id with json-c's lenient parser
- * so that the caller can match the error.  NULL when there is none.
+ * so that the caller can match the error.  *notification is set when
+ * the text is an object without "id": that request is never answered.
+ * NULL when no usable id was found.
  */
 static char *
-recover_id(const char *line, size_t len)
+recover_id(const char *line, size_t len, int *notification)
 {
 	struct json_tokener *tok = json_tokener_new_ex(RCPT_JSON_DEPTH_MAX + 8);
 	json_object *v = NULL, *id;
 	char *out = NULL;
 	size_t n;
 
+	*notification = 0;
 	if (tok == NULL || len > (size_t)INT32_MAX)
 		goto out;
 	v = json_tokener_parse_ex(tok, line, (int)len);
-	if (v == NULL || !json_object_is_type(v, json_type_object) ||
-	    !json_object_object_get_ex(v, "id", &id) || id == NULL)
+	if (v == NULL || !json_object_is_type(v, json_type_object))
 		goto out;
-	if (json_object_is_type(id, json_type_string) ||
-	    (json_object_is_type(id, json_type_int) &&
-	        json_object_get_int64(id) <= (int64_t)1 << 53 &&
-	        json_object_get_int64(id) >= -((int64_t)1 << 53)))
+	if (!json_object_object_get_ex(v, "id", &id)) {
+		*notification = 1;
+		goto out;
+	}
+	if (id != NULL &&
+	    (json_object_is_type(id, json_type_string) ||
+	        (json_object_is_type(id, json_type_int) &&
+	            json_object_get_int64(id) <= (int64_t)1 << 53 &&
+	            json_object_get_int64(id) >= -((int64_t)1 << 53))))
 		if (rcpt_jcs_serialize(id, &out, &n, NULL) != RCPT_OK)
 			out = NULL;
 out:
@@ -508,6 +545,7 @@ bad_text(const struct daemon *d, struct d_call *c, const char *line, size_t len,
 {
 	const char *msg = rcpt_diag_msg(diag, r);
 	char buf[sizeof(diag->msg) + 80];
+	int notification = 0;
 
 	if (r == RCPT_E_PARSE) {
 		c->id = rcpt_strdup("null");
@@ -515,8 +553,8 @@ bad_text(const struct daemon *d, struct d_call *c, const char *line, size_t len,
 		d_answer_error(c, -32700, buf);
 		return;
 	}
-	c->id = recover_id(line, len);
-	if (c->id == NULL)
+	c->id = recover_id(line, len, &notification);
+	if (c->id == NULL && !notification)
 		c->id = rcpt_strdup("null");
 	if (strncmp(msg, "$.", 2) == 0)
 		msg += 2;
@@ -564,8 +602,8 @@ d_rpc_parse(struct daemon *d, int principal, const char *line, size_t len,
 	int depth = d->cfg->depth + 3, r;
 	size_t i, k;
 
-	if (depth > RCPT_JSON_DEPTH_MAX)
-		depth = RCPT_JSON_DEPTH_MAX;
+	if (depth > RCPT_JSON_DEPTH_MAX + 3)
+		depth = RCPT_JSON_DEPTH_MAX + 3;
 	r = rcpt_json_parse(line, len, depth, "", &v, &diag);
 	if (r != RCPT_OK || !json_object_is_type(v, json_type_array) ||
 	    json_object_array_length(v) == 0) {
@@ -581,6 +619,13 @@ d_rpc_parse(struct daemon *d, int principal, const char *line, size_t len,
 			d_answer_error(c, -32600, "batch: must not be empty");
 		} else
 			one_request(d, v, c);
+		push(&h, &t, c);
+	} else if (json_object_array_length(v) > D_CONN_CALLS) {
+		/* Each element's answer is held until the batch is done. */
+		if ((c = new_call(principal, 0)) == NULL)
+			goto nomem;
+		c->id = rcpt_strdup("null");
+		d_answer_error(c, -32600, "batch: more than 1024 requests");
 		push(&h, &t, c);
 	} else {
 		k = json_object_array_length(v);

@@ -71,6 +71,7 @@ take_done(struct daemon *d)
 	pthread_mutex_unlock(&d->done_mu);
 	for (; c != NULL; c = n) {
 		n = c->qnext;
+		d->inflight--;
 		if (c->conn == NULL)
 			d_call_free(c); /* its client left */
 		else
@@ -205,15 +206,18 @@ on_signal(struct daemon *d)
 	}
 }
 
-static size_t
-running(const struct daemon *d)
+/* 1 once every started call is back and every answer written. */
+static int
+drained(const struct daemon *d)
 {
 	const struct d_conn *c;
-	size_t n = 0;
 
+	if (d->inflight > 0)
+		return 0;
 	for (c = d->conns; c != NULL; c = c->next)
-		n += d_conn_running(c);
-	return n;
+		if (c->out.len > c->out_off)
+			return 0;
+	return 1;
 }
 
 static int64_t
@@ -231,7 +235,7 @@ d_serve(struct daemon *d, struct rcpt_diag *diag)
 	struct epoll_event evs[MAX_EVENTS];
 	sigset_t set;
 	int64_t stop_at = 0;
-	int i, n, r;
+	int i, n, r, wake;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -251,7 +255,7 @@ d_serve(struct daemon *d, struct rcpt_diag *diag)
 		if (d->stopping) {
 			if (stop_at == 0)
 				stop_at = mono_ms() + DRAIN_MS;
-			if (running(d) == 0 || mono_ms() > stop_at)
+			if (drained(d) || mono_ms() > stop_at)
 				break;
 		}
 		n = epoll_wait(
@@ -261,16 +265,25 @@ d_serve(struct daemon *d, struct rcpt_diag *diag)
 		if (n < 0)
 			return rcpt_diag(
 			    diag, RCPT_E_IO, "epoll_wait: %s", strerror(errno));
+		/*
+		 * Finished calls are taken after the connections' events:
+		 * taking them may close any connection, and a later entry of
+		 * this batch could still name it.  A connection's own event
+		 * can only close that connection.
+		 */
+		wake = 0;
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.ptr == TAG_LISTEN)
 				accept_all(d);
 			else if (evs[i].data.ptr == TAG_WAKE)
-				take_done(d);
+				wake = 1;
 			else if (evs[i].data.ptr == TAG_SIGNAL)
 				on_signal(d);
 			else
 				d_conn_event(evs[i].data.ptr, evs[i].events);
 		}
+		if (wake)
+			take_done(d);
 	}
 	/* Give every client what was answered. */
 	while (d->conns != NULL)

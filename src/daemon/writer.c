@@ -218,8 +218,12 @@ static int64_t
 next_duty(const struct d_chain *ch)
 {
 	int64_t t = -1, n = now_ms(), left;
+	uint64_t size;
+	uint8_t tip[RCPT_HASH_LEN];
 
-	if (ch->cfg->checkpoint_interval_ms != 0) {
+	/* An idle chain needs no checkpoint; the next append wakes us. */
+	rcpt_ceremony_tip(ch->cer, &size, tip);
+	if (ch->cfg->checkpoint_interval_ms != 0 && size != ch->cp_size) {
 		left = ch->cp_ms + ch->cfg->checkpoint_interval_ms - n;
 		t = left < 0 ? 0 : left;
 	}
