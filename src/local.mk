@@ -91,7 +91,8 @@ src_receiptd_SOURCES = \
 	src/daemon/methods.c \
 	src/daemon/methods-admin.c \
 	src/daemon/writer.c \
-	src/daemon/signpool.c
+	src/daemon/signpool.c \
+	src/daemon/reload.c
 src_receiptd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LMDB_CFLAGS) \
 	$(CRYPTO_CFLAGS) -DPROVIDERS_DIR=\"$(providersdir)\"
 src_receiptd_LDADD = src/libappliance.la keystore/libkeystore.la \

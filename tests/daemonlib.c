@@ -125,7 +125,18 @@ td_start(struct td *t)
 		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (fd < 0 || dup2(fd, 2) < 0)
 			_exit(127);
-		execl(RECEIPTD, "receiptd", "-c", t->conf, (char *)NULL);
+		/*
+		 * RCPT_DAEMON_VALGRIND=1 runs the daemon under valgrind; an
+		 * error makes it exit 99, which td_stop() reports.
+		 */
+		if (getenv("RCPT_DAEMON_VALGRIND") != NULL)
+			execlp("valgrind", "valgrind", "--quiet",
+			    "--error-exitcode=99", "--leak-check=full",
+			    "--errors-for-leak-kinds=definite",
+			    "--suppressions=" VECTORS_DIR "/../valgrind.supp",
+			    RECEIPTD, "-c", t->conf, (char *)NULL);
+		else
+			execl(RECEIPTD, "receiptd", "-c", t->conf, (char *)NULL);
 		_exit(127);
 	}
 	t->pid = pid;

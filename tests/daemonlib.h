@@ -36,7 +36,8 @@ int td_init(struct td *t, const struct rcpt_test_token *tok, size_t map_size,
     size_t map_max, const char *body);
 
 /**
- * Starts the daemon and waits (up to 60 s) until its socket answers.
+ * Starts the daemon and waits (up to 60 s) until its socket answers;
+ * with RCPT_DAEMON_VALGRIND set in the environment, under valgrind.
  * @return 0; -1 when it exited or never answered (its log is printed).
  */
 int td_start(struct td *t);

@@ -1093,6 +1093,98 @@ test_restart(void)
 	close(fd);
 }
 
+/* SIGHUP: rights reload without dropping connections; bad files refused. */
+
+static int
+log_count(const char *needle)
+{
+	size_t len = 0;
+	char *text = rcpt_test_read_file(dm.log, &len), *p;
+	int n = 0;
+
+	for (p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* Writes @p conf, sends SIGHUP and waits until the log says @p needle. */
+static int
+hup(const char *conf, const char *needle)
+{
+	int before = log_count(needle), i;
+
+	if (rcpt_test_write_file(dm.conf, conf, strlen(conf)) != 0 ||
+	    chmod(dm.conf, 0600) != 0 || kill(dm.pid, SIGHUP) != 0)
+		return -1;
+	for (i = 0; i < 500; i++) {
+		if (log_count(needle) > before)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static char *
+replaced(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+	char *out = at != NULL ? malloc(n) : NULL;
+
+	if (out != NULL)
+		snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to,
+		    at + strlen(from));
+	return out;
+}
+
+static void
+test_sighup(void)
+{
+	static const char reloaded[] = "principals and rights reloaded";
+	size_t len = 0;
+	char *orig = rcpt_test_read_file(dm.conf, &len), *conf, line[512];
+	int fd = td_connect(&dm);
+	json_object *a;
+
+	CU_ASSERT_FATAL(orig != NULL && fd >= 0);
+	snprintf(line, sizeof(line), append_fmt, 1, "main", "t", "1", "");
+	/* "me" loses append on main; its open connection stays. */
+	conf = replaced(orig, "[chain main]\nappend = me\n",
+	    "[chain main]\nappend = auditor\n");
+	CU_ASSERT_FATAL(conf != NULL);
+	CU_ASSERT_EQUAL_FATAL(hup(conf, reloaded), 0);
+	free(conf);
+	a = call(fd, line);
+	CU_ASSERT_EQUAL(err_code(a), -32001);
+	json_object_put(a);
+	if (geteuid() == 0)
+		CU_ASSERT_EQUAL(as_uid(NOBODY_UID, line, NULL), 1);
+	/* A file that does not load changes nothing. */
+	conf = replaced(orig, "[limits]\n", "[limits]\nbogus = 1\n");
+	CU_ASSERT_EQUAL(hup(conf, "keeping the current configuration"), 0);
+	free(conf);
+	a = call(fd, line);
+	CU_ASSERT_EQUAL(err_code(a), -32001);
+	json_object_put(a);
+	/* Nor does one that changes what needs a restart. */
+	conf = replaced(orig, "batch = 128\n", "batch = 7\n");
+	CU_ASSERT_FATAL(conf != NULL);
+	CU_ASSERT_EQUAL(
+	    hup(conf, "[limits] changed, which needs a restart"), 0);
+	free(conf);
+	a = call(fd, line);
+	CU_ASSERT_EQUAL(err_code(a), -32001);
+	json_object_put(a);
+	/* Back to the original: the same connection appends again. */
+	CU_ASSERT_EQUAL(hup(orig, reloaded), 0);
+	a = call(fd, line);
+	CU_ASSERT_PTR_NOT_NULL(result(a));
+	json_object_put(a);
+	free(orig);
+	close(fd);
+}
+
 /* Map full: appends get -32004, reads go on. */
 static void
 test_map_full(void)
@@ -1161,6 +1253,7 @@ static CU_TestInfo daemon_tests[] = {
     {"1000 connections, one stalled", test_many_connections},
     {"client leaves mid-request", test_disconnect},
     {"restart", test_restart},
+    {"SIGHUP reloads rights", test_sighup},
     {"prune", test_prune},
     {"map full", test_map_full},
     CU_TEST_INFO_NULL,

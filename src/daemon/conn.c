@@ -91,6 +91,7 @@ d_conn_close(struct d_conn *conn)
 	if (conn->principal < 0)
 		d->n_unknown--;
 	free(conn->in);
+	free(conn->groups);
 	rcpt_buf_clear(&conn->out);
 	free(conn);
 }
@@ -135,10 +136,15 @@ d_conn_accept(struct daemon *d, int fd)
 	conn->fd = fd;
 	conn->uid = cred.uid;
 	conn->pid = cred.pid;
-	conn->principal = rcpt_cfg_principal_of(
-	    d->cfg, cred.uid, cred.gid, groups != NULL ? groups : small, ng);
+	conn->gid = cred.gid;
+	if (ng > 0 && (conn->groups = rcpt_calloc(ng, sizeof(gid_t))) != NULL) {
+		memcpy(conn->groups, groups, ng * sizeof(gid_t));
+		conn->n_groups = ng;
+	}
 	if (groups != small)
 		free(groups);
+	conn->principal = rcpt_cfg_principal_of(
+	    d->cfg, cred.uid, cred.gid, conn->groups, conn->n_groups);
 	if (conn->principal < 0) {
 		/* Strangers may not crowd out the callers it serves. */
 		if (d->n_unknown >= D_UNKNOWN_MAX) {

@@ -74,6 +74,7 @@ struct d_call {
 	struct d_call *qnext; /* in a writer, reader or done queue */
 	enum d_method method;
 	int principal;         /* index into cfg->principals */
+	const char *who;       /* that principal's name (kept across reloads) */
 	char *id;              /* JCS of the id; NULL for a notification */
 	json_object *params;   /* owned; the params object */
 	struct d_chain *chain; /* the chain named by params.chain, or NULL */
@@ -93,7 +94,10 @@ struct d_conn {
 	struct daemon *d;
 	int fd;
 	int principal; /* -1: not a known caller */
-	uid_t uid;     /* for logs */
+	uid_t uid;     /* the peer's credentials, for reloads and logs */
+	gid_t gid;
+	gid_t *groups; /* owned; supplementary groups */
+	size_t n_groups;
 	pid_t pid;
 	struct d_conn *prev, *next; /* in d->conns */
 	char *in;                   /* bytes read, not yet framed */
@@ -131,7 +135,15 @@ struct d_chain {
 
 /** The daemon. */
 struct daemon {
+	/*
+	 * The configuration in force: the I/O thread's alone (SIGHUP swaps
+	 * it).  Other threads read only @p fixed, the start-up one, whose
+	 * values a reload may not change.
+	 */
 	struct rcpt_cfg *cfg;
+	const struct rcpt_cfg *fixed;
+	struct rcpt_cfg **old_cfgs; /* replaced ones, freed at exit */
+	size_t n_old_cfgs;
 	struct rcpt_store *store;
 	struct rcpt_ks_provider *ks;
 	struct d_chain *chains; /* cfg->n_chains of them */
@@ -192,6 +204,12 @@ void d_conn_close(struct d_conn *conn);
 void d_conn_quiesce(struct d_conn *conn);
 /** Calls of @p conn still running. */
 size_t d_conn_running(const struct d_conn *conn);
+
+/* SIGHUP (reload.c), on the I/O thread */
+/** Reloads principals and rights, or logs why not and changes nothing. */
+void d_reload(struct daemon *d);
+/** Frees the configurations replaced by reloads. */
+void d_reload_free(struct daemon *d);
 
 /* Readers (methods.c) */
 int d_readers_start(struct daemon *d, struct rcpt_diag *diag);

@@ -133,6 +133,7 @@ close_all(struct daemon *d)
 		unlink(d->cfg->socket_path);
 	}
 	rcpt_cfg_free(d->cfg);
+	d_reload_free(d);
 }
 
 int
@@ -177,6 +178,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "receiptd: %s\n", rcpt_diag_msg(&diag, r));
 		return 1;
 	}
+	d.fixed = d.cfg;
 	if (check) {
 		rcpt_cfg_print(d.cfg, stdout);
 		printf("%s: configuration OK\n", path);

@@ -292,16 +292,14 @@ d_run_rotate(struct d_chain *ch, struct d_call *c)
 		}
 	}
 	if ((r = d_now(ts)) != RCPT_OK ||
-	    (r = rcpt_ceremony_rotate(ch->cer, ts,
-	         ch->d->cfg->principals[c->principal].name,
+	    (r = rcpt_ceremony_rotate(ch->cer, ts, c->who,
 	         d_param_str(c, "reason"), have ? &rec : NULL, &line, &len,
 	         &diag)) != RCPT_OK) {
 		d_answer_err(c, r, &diag);
 		return;
 	}
 	d_log(D_INFO, "chain %s: rotated to key %s by %s", ch->cfg->name,
-	    rcpt_ceremony_active_kid(ch->cer),
-	    ch->d->cfg->principals[c->principal].name);
+	    rcpt_ceremony_active_kid(ch->cer), c->who);
 	d_answer_raw(c, line, len);
 	free(line);
 	checkpoint_after(ch, "rotation");
@@ -316,15 +314,14 @@ d_run_revoke(struct d_chain *ch, struct d_call *c)
 	int r;
 
 	if ((r = d_now(ts)) != RCPT_OK ||
-	    (r = rcpt_ceremony_revoke(ch->cer, ts,
-	         ch->d->cfg->principals[c->principal].name,
+	    (r = rcpt_ceremony_revoke(ch->cer, ts, c->who,
 	         d_param_str(c, "kid"), d_param_str(c, "reason"),
 	         d_param_str(c, "effective"), &line, &len, &diag)) != RCPT_OK) {
 		d_answer_err(c, r, &diag);
 		return;
 	}
 	d_log(D_INFO, "chain %s: key %s revoked by %s", ch->cfg->name,
-	    d_param_str(c, "kid"), ch->d->cfg->principals[c->principal].name);
+	    d_param_str(c, "kid"), c->who);
 	d_answer_raw(c, line, len);
 	free(line);
 	checkpoint_after(ch, "revocation");
@@ -355,7 +352,7 @@ d_run_prune(struct d_chain *ch, struct d_call *c)
 		return;
 	}
 	d_log(D_INFO, "chain %s: %llu receipts pruned by %s", ch->cfg->name,
-	    (unsigned long long)n, ch->d->cfg->principals[c->principal].name);
+	    (unsigned long long)n, c->who);
 	o = json_object_new_object();
 	if (o == NULL || rcpt_json_add(o, "pruned",
 	                     json_object_new_double((double)n)) != RCPT_OK) {

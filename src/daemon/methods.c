@@ -221,11 +221,11 @@ do_status(struct daemon *d, struct d_call *c)
 	        o, "map_used", json_object_new_double((double)used)) ||
 	    rcpt_json_add(o, "map_size", json_object_new_double((double)map)) ||
 	    rcpt_json_add(o, "map_max",
-	        json_object_new_double((double)d->cfg->map_max)) ||
+	        json_object_new_double((double)d->fixed->map_max)) ||
 	    rcpt_json_add(o, "map_free",
 	        json_object_new_double(
-	            (double)(d->cfg->map_max > used ? d->cfg->map_max - used
-	                                            : 0))) ||
+	            (double)(d->fixed->map_max > used ? d->fixed->map_max - used
+	                                              : 0))) ||
 	    rcpt_json_add(
 	        o, "connections", json_object_new_double((double)d->n_conns));
 	json_object_put(chains);

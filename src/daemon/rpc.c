@@ -322,8 +322,9 @@ check_call(struct daemon *d, struct d_call *c, json_object *params)
 			    c, -32005, "params.chain: no such chain");
 			return;
 		}
-		if (!rcpt_cfg_may(
-		        d->cfg, c->chain->cfg, c->principal, sp->rights)) {
+		/* Rights as configured now (SIGHUP may have changed them). */
+		if (!rcpt_cfg_may(d->cfg, rcpt_cfg_chain(d->cfg, chain),
+		        c->principal, sp->rights)) {
 			snprintf(msg, sizeof(msg),
 			    "not authorized: principal %s may not %s chain %s",
 			    d->cfg->principals[c->principal].name,
@@ -361,13 +362,15 @@ take_id(json_object *req, struct d_call *c)
 }
 
 static struct d_call *
-new_call(int principal, int batch_no)
+new_call(const struct daemon *d, int principal, int batch_no)
 {
 	struct d_call *c = rcpt_calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
 	c->principal = principal;
+	if (principal >= 0 && (size_t)principal < d->cfg->n_principals)
+		c->who = d->cfg->principals[principal].name;
 	c->batch = batch_no;
 	c->state = D_DONE; /* until check_call accepts it */
 	c->barrier = 1;
@@ -607,7 +610,7 @@ d_rpc_parse(struct daemon *d, int principal, const char *line, size_t len,
 	r = rcpt_json_parse(line, len, depth, "", &v, &diag);
 	if (r != RCPT_OK || !json_object_is_type(v, json_type_array) ||
 	    json_object_array_length(v) == 0) {
-		if ((c = new_call(principal, 0)) == NULL)
+		if ((c = new_call(d, principal, 0)) == NULL)
 			goto nomem;
 		if (r == RCPT_E_NOMEM) {
 			c->id = rcpt_strdup("null");
@@ -622,7 +625,7 @@ d_rpc_parse(struct daemon *d, int principal, const char *line, size_t len,
 		push(&h, &t, c);
 	} else if (json_object_array_length(v) > D_CONN_CALLS) {
 		/* Each element's answer is held until the batch is done. */
-		if ((c = new_call(principal, 0)) == NULL)
+		if ((c = new_call(d, principal, 0)) == NULL)
 			goto nomem;
 		c->id = rcpt_strdup("null");
 		d_answer_error(c, -32600, "batch: more than 1024 requests");
@@ -630,7 +633,7 @@ d_rpc_parse(struct daemon *d, int principal, const char *line, size_t len,
 	} else {
 		k = json_object_array_length(v);
 		for (i = 0; i < k; i++) {
-			if ((c = new_call(principal, batch_no)) == NULL)
+			if ((c = new_call(d, principal, batch_no)) == NULL)
 				goto nomem;
 			one_request(d, json_object_array_get_idx(v, i), c);
 			c->batch_end = i + 1 == k;

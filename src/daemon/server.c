@@ -198,8 +198,7 @@ on_signal(struct daemon *d)
 
 	while (read(d->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
-			d_log(D_INFO, "SIGHUP: configuration is read only at "
-			              "start; restart to apply changes");
+			d_reload(d);
 		else
 			begin_stop(
 			    d, si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");

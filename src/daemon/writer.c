@@ -99,7 +99,6 @@ answer_item(struct d_call *c, struct rcpt_ceremony_item *it)
 static void
 run_appends(struct d_chain *ch, struct d_call *h, size_t n)
 {
-	const struct rcpt_cfg *cfg = ch->d->cfg;
 	struct rcpt_ceremony_item *items;
 	struct d_call *c, *next;
 	struct rcpt_diag diag = {0};
@@ -125,7 +124,7 @@ run_appends(struct d_chain *ch, struct d_call *h, size_t n)
 		json_object_object_get_ex(c->params, "data", &data);
 		items[i].ev.type = d_param_str(c, "type");
 		items[i].ev.data = data;
-		items[i].ev.submitter = cfg->principals[c->principal].name;
+		items[i].ev.submitter = c->who;
 		items[i].ev.ts = ts;
 	}
 	r = rcpt_ceremony_append_batch(
@@ -267,7 +266,7 @@ writer_main(void *arg)
 		}
 		if (ch->qhead == NULL && ch->stop)
 			break;
-		h = ch->qhead != NULL ? take(ch, ch->d->cfg->batch_max, &n)
+		h = ch->qhead != NULL ? take(ch, ch->d->fixed->batch_max, &n)
 		                      : NULL;
 		pthread_mutex_unlock(&ch->mu);
 		if (h != NULL && h->method == D_APPEND)
@@ -292,7 +291,7 @@ open_chain(struct daemon *d, struct d_chain *ch, struct rcpt_diag *diag)
 {
 	const struct rcpt_cfg_chain *cc = ch->cfg;
 	struct rcpt_ceremony_genesis g = {0};
-	struct rcpt_ceremony_opts o = {.data_max = d->cfg->data_max};
+	struct rcpt_ceremony_opts o = {.data_max = d->fixed->data_max};
 	struct rcpt_anchor_state st;
 	struct rcpt_store_chain rec;
 	char ts[RCPT_TS_LEN + 1], *note = NULL;
@@ -304,7 +303,7 @@ open_chain(struct daemon *d, struct d_chain *ch, struct rcpt_diag *diag)
 		if ((r = d_now(ts)) != RCPT_OK)
 			return rcpt_diag(diag, r, "clock: unusable");
 		g.chain = cc->name;
-		g.origin = d->cfg->origin;
+		g.origin = d->fixed->origin;
 		g.sealing = cc->sealing;
 		g.ts = ts;
 		if ((r = rcpt_ceremony_create(d->store, d->ks, &g, &o, &ch->cer,
@@ -356,14 +355,14 @@ d_writers_start(struct daemon *d, struct rcpt_diag *diag)
 	size_t i;
 	int r;
 
-	if ((d->chains = rcpt_calloc(d->cfg->n_chains, sizeof(*d->chains))) ==
+	if ((d->chains = rcpt_calloc(d->fixed->n_chains, sizeof(*d->chains))) ==
 	    NULL)
 		return rcpt_diag(diag, RCPT_E_NOMEM, "out of memory");
-	d->n_chains = d->cfg->n_chains;
+	d->n_chains = d->fixed->n_chains;
 	for (i = 0; i < d->n_chains; i++) {
 		ch = &d->chains[i];
 		ch->d = d;
-		ch->cfg = &d->cfg->chains[i];
+		ch->cfg = &d->fixed->chains[i];
 		pthread_mutex_init(&ch->mu, NULL);
 		pthread_cond_init(&ch->cv, NULL);
 	}
