@@ -46,6 +46,8 @@
 #define RCPT_CEREMONY_WITNESSES_MAX 16  /* witnesses in one record */
 #define RCPT_CEREMONY_TEXT_MAX      128 /* code points of each name */
 
+struct rcpt_anchor_verified; /* anchor.h */
+
 /** An open chain of the appliance; opaque. */
 struct rcpt_ceremony;
 
@@ -69,6 +71,14 @@ struct rcpt_ceremony_opts {
 	 */
 	int (*fail_at)(void *ctx, int step);
 	void *fail_ctx; /* passed to fail_at; borrowed */
+	/*
+	 * rcpt_ceremony_open() only: what the caller's own
+	 * rcpt_anchor_check() of this store established moments before
+	 * (nothing may write in between).  When it covers the stored size,
+	 * opening does not verify the whole history a second time.
+	 * Borrowed for the call; NULL: verify.
+	 */
+	const struct rcpt_anchor_verified *verified;
 };
 
 /** A new chain; every pointer borrowed for the call. */

@@ -293,6 +293,7 @@ open_chain(struct daemon *d, struct d_chain *ch, struct rcpt_diag *diag)
 	struct rcpt_ceremony_genesis g = {0};
 	struct rcpt_ceremony_opts o = {.data_max = d->fixed->data_max};
 	struct rcpt_anchor_state st;
+	struct rcpt_anchor_verified ver;
 	struct rcpt_store_chain rec;
 	char ts[RCPT_TS_LEN + 1], *note = NULL;
 	int r;
@@ -329,6 +330,13 @@ open_chain(struct daemon *d, struct d_chain *ch, struct rcpt_diag *diag)
 		if ((r = rcpt_anchor_check(
 		         d->store, d->ks, cc->name, &st, diag)) != RCPT_OK)
 			return r;
+		/* Verified just now: opening need not do it again. */
+		ver.size = st.store_size;
+		memcpy(ver.root, st.store_root, sizeof(ver.root));
+		memcpy(ver.origin, st.origin, sizeof(ver.origin));
+		memcpy(ver.active_kid, st.active_kid, sizeof(ver.active_kid));
+		memcpy(ver.active_pub, st.active_pub, sizeof(ver.active_pub));
+		o.verified = &ver;
 		if ((r = rcpt_ceremony_open(d->store, d->ks, cc->name, &o,
 		         &ch->cer, diag)) != RCPT_OK)
 			return r;
