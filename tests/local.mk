@@ -199,7 +199,23 @@ EXTRA_DIST += tests/jcs-diff.sh tests/jcs-diff.js
 
 # libFuzzer targets (--enable-fuzzing): `make fuzz-run` runs each briefly.
 if FUZZING
-noinst_PROGRAMS += tests/fuzz/fuzz-jcs tests/fuzz/fuzz-config
+noinst_PROGRAMS += tests/fuzz/fuzz-jcs tests/fuzz/fuzz-config \
+	tests/fuzz/fuzz-rpc tests/fuzz/fuzz-receipt tests/fuzz/fuzz-bundle
+tests_fuzz_fuzz_rpc_SOURCES = tests/fuzz/fuzz-rpc.c src/daemon/rpc.c \
+	src/daemon/rpc-params.c
+tests_fuzz_fuzz_rpc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_rpc_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_rpc_LDADD = $(tests_fuzz_fuzz_config_LDADD)
+tests_fuzz_fuzz_receipt_SOURCES = tests/fuzz/fuzz-receipt.c
+tests_fuzz_fuzz_receipt_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_receipt_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_receipt_LDADD = src/libreceipt.la $(JSONC_LIBS)
+tests_fuzz_fuzz_bundle_SOURCES = tests/fuzz/fuzz-bundle.c
+tests_fuzz_fuzz_bundle_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(ARCHIVE_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_bundle_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_bundle_LDADD = src/libreceipt.la $(JSONC_LIBS) \
+	$(ARCHIVE_LIBS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_config_LDFLAGS = -fsanitize=fuzzer
@@ -211,18 +227,34 @@ tests_fuzz_fuzz_jcs_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_jcs_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_jcs_LDADD = src/libreceipt.la $(JSONC_LIBS)
 
+# Each target runs for FUZZ_SECONDS, one after the other.  Seeds are read
+# from the source tree (tests/fuzz/corpus-*, the JCS vectors, conf/);
+# what a run finds is written to tests/fuzz/run-* in the build tree, the
+# first directory given, so the committed corpora never change.
 FUZZ_SECONDS ?= 30
-fuzz-run: tests/fuzz/fuzz-jcs tests/fuzz/fuzz-config
-	mkdir -p tests/fuzz/corpus-jcs tests/fuzz/corpus-config
-	tests/fuzz/fuzz-jcs -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-	    tests/fuzz/corpus-jcs $(srcdir)/tests/vectors/jcs/input
-	tests/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
-	    tests/fuzz/corpus-config $(srcdir)/conf
+FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS)
+fuzz-run: tests/fuzz/fuzz-jcs tests/fuzz/fuzz-config tests/fuzz/fuzz-rpc \
+	    tests/fuzz/fuzz-receipt tests/fuzz/fuzz-bundle
+	mkdir -p tests/fuzz/run-jcs tests/fuzz/run-config tests/fuzz/run-rpc \
+	    tests/fuzz/run-receipt tests/fuzz/run-bundle
+	tests/fuzz/fuzz-jcs $(FUZZ_RUN) -max_len=4096 \
+	    tests/fuzz/run-jcs $(srcdir)/tests/vectors/jcs/input
+	tests/fuzz/fuzz-config $(FUZZ_RUN) -max_len=8192 \
+	    tests/fuzz/run-config $(srcdir)/conf
+	tests/fuzz/fuzz-rpc $(FUZZ_RUN) -max_len=8192 \
+	    tests/fuzz/run-rpc $(srcdir)/tests/fuzz/corpus-rpc
+	tests/fuzz/fuzz-receipt $(FUZZ_RUN) -max_len=16384 \
+	    tests/fuzz/run-receipt $(srcdir)/tests/fuzz/corpus-receipt
+	tests/fuzz/fuzz-bundle $(FUZZ_RUN) -max_len=65536 \
+	    tests/fuzz/run-bundle $(srcdir)/tests/fuzz/corpus-bundle
 else
 fuzz-run:
 	@echo "fuzz-run needs ./configure --enable-fuzzing (clang)" >&2; exit 2
 endif
-EXTRA_DIST += tests/fuzz/fuzz-jcs.c tests/fuzz/fuzz-config.c
+EXTRA_DIST += tests/fuzz/fuzz-jcs.c tests/fuzz/fuzz-config.c \
+	tests/fuzz/fuzz-rpc.c tests/fuzz/fuzz-receipt.c tests/fuzz/fuzz-bundle.c
+EXTRA_DIST += tests/fuzz/corpus-rpc tests/fuzz/corpus-receipt \
+	tests/fuzz/corpus-bundle
 
 # Valgrind rerun of the whole suite (STYLE 10).
 memcheck: $(check_PROGRAMS)
