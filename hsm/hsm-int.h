@@ -32,6 +32,7 @@ struct rcpt_hsm {
 	CK_FUNCTION_LIST *fn;    /* the module, initialised by us */
 	CK_FUNCTION_LIST *owned; /* fn when we release it, else NULL */
 	int initialized;         /* 1 after our C_Initialize succeeded */
+	int owns_init;           /* 1: we initialised it at open */
 	P11KitUri *uri;          /* token selector */
 	char *pin_file;          /* pin-source path, re-read on reopen */
 	uid_t pin_owner;         /* required owner of pin_file */

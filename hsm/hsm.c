@@ -273,6 +273,7 @@ open_handle(const struct rcpt_hsm_config *cfg, CK_FUNCTION_LIST *module,
 	}
 	/* Someone else initialised it: leave finalizing to them. */
 	h->initialized = rv == CKR_OK;
+	h->owns_init = h->initialized;
 	(void)pthread_mutex_lock(&h->mu);
 	r = rcpt_hsm_pool_reopen(h, diag);
 	(void)pthread_mutex_unlock(&h->mu);
@@ -571,6 +572,14 @@ sign_once(struct rcpt_hsm *h, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key,
 	return rv;
 }
 
+static int
+token_gone(struct rcpt_hsm *h)
+{
+	CK_TOKEN_INFO ti;
+
+	return h->fn->C_GetTokenInfo(h->slot, &ti) != CKR_OK;
+}
+
 int
 rcpt_hsm_sign(struct rcpt_hsm *h, const char *label, const uint8_t *msg,
     size_t len, uint8_t sig_out[RCPT_HSM_SIG_LEN], struct rcpt_diag *diag)
@@ -599,8 +608,16 @@ rcpt_hsm_sign(struct rcpt_hsm *h, const char *label, const uint8_t *msg,
 		rcpt_hsm_cache_drop(h, label);
 	}
 	if ((r = rcpt_hsm_find(
-	         h, s, CKO_PRIVATE_KEY, label, &key, &rv, diag)) != RCPT_OK)
+	         h, s, CKO_PRIVATE_KEY, label, &key, &rv, diag)) != RCPT_OK) {
+		/*
+		 * A key that vanished with its token (SoftHSM2: the token
+		 * directory went away) leaves the session looking fine;
+		 * only the token info fails.  Then reopen the pool.
+		 */
+		if (r == RCPT_E_NOT_FOUND && token_gone(h))
+			rv = CKR_TOKEN_NOT_PRESENT;
 		goto out;
+	}
 	rcpt_hsm_cache_put(h, label, key, CK_INVALID_HANDLE);
 	rv = sign_once(h, s, key, msg, len, sig_out, &fn);
 done:

@@ -210,6 +210,22 @@ login(struct rcpt_hsm *h, CK_SESSION_HANDLE s, CK_RV *rv_out,
 	return rcpt_hsm_fail(h, diag, "C_Login", rv);
 }
 
+/* C_Finalize, then C_Initialize as at open. */
+static CK_RV
+reinit(struct rcpt_hsm *h)
+{
+	CK_C_INITIALIZE_ARGS args;
+	CK_RV rv;
+
+	if (h->initialized)
+		(void)h->fn->C_Finalize(NULL);
+	memset(&args, 0, sizeof(args));
+	args.flags = CKF_OS_LOCKING_OK;
+	rv = h->fn->C_Initialize(&args);
+	h->initialized = rv == CKR_OK;
+	return rv;
+}
+
 int
 rcpt_hsm_pool_reopen(struct rcpt_hsm *h, struct rcpt_diag *diag)
 {
@@ -221,7 +237,18 @@ rcpt_hsm_pool_reopen(struct rcpt_hsm *h, struct rcpt_diag *diag)
 	h->broken = 1;
 	h->pin_refused = CKR_OK;
 	h->reopen_failed = 0;
-	if ((r = find_token(h, &slot, &rv, diag)) != RCPT_OK)
+	r = find_token(h, &slot, &rv, diag);
+	/*
+	 * Some modules (SoftHSM2) never notice a token that comes back
+	 * until they are initialised again.  Every session is back and
+	 * closed here, and we own the module's initialisation, so start
+	 * it afresh and look once more.
+	 */
+	if (r != RCPT_OK && h->owns_init && reinit(h) == CKR_OK) {
+		rcpt_diag_clear(diag);
+		r = find_token(h, &slot, &rv, diag);
+	}
+	if (r != RCPT_OK)
 		goto out;
 	h->slot = slot;
 	h->have_slot = 1;

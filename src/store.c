@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 #define EXCL_WAIT_S      10    /* longest wait for exclusive use */
 #define COMPACT_BATCH    10000 /* records per compaction commit */
 #define MAX_DBS          8
+#define FULL_SLACK       ((uint64_t)1024 * 1024) /* "full" below this */
 
 const char *const rcpt_store_db_names[STORE_DB_N_] = {
     [STORE_DB_META] = "meta",
@@ -239,6 +241,7 @@ env_open(struct rcpt_store *s, struct rcpt_diag *diag)
 	char data[PATH_MAX];
 	MDB_env *env = NULL;
 	MDB_envinfo info;
+	MDB_stat ms;
 	struct stat st;
 	unsigned flags = MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0);
 	int existing, rc, r = RCPT_E_INTERNAL;
@@ -261,6 +264,21 @@ env_open(struct rcpt_store *s, struct rcpt_diag *diag)
 	    info.me_mapsize < s->map_size &&
 	    (rc = mdb_env_set_mapsize(env, s->map_size)) != 0) {
 		r = rcpt_store_mdb_err(diag, rc, "setting the map size");
+		goto out;
+	}
+	/*
+	 * Pages past the end of the file would raise SIGBUS when read
+	 * through the map: refuse a file shorter than its last page.
+	 */
+	if (mdb_env_info(env, &info) == 0 && stat(data, &st) == 0 &&
+	    mdb_env_stat(env, &ms) == 0 &&
+	    (uint64_t)st.st_size <
+	        ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
+		r = rcpt_diag(diag, RCPT_E_CORRUPT,
+		    "store: data.mdb is %lld bytes but its pages end at %llu: "
+		    "the file was truncated",
+		    (long long)st.st_size,
+		    (unsigned long long)(info.me_last_pgno + 1) * ms.ms_psize);
 		goto out;
 	}
 	s->env = env;
@@ -444,6 +462,16 @@ rcpt_store_txn_fail(
 	return r;
 }
 
+/* LMDB reports a write cut short by a full disk as EIO. */
+static int
+disk_full(const struct rcpt_store *s)
+{
+	struct statvfs v;
+
+	return statvfs(s->path, &v) == 0 &&
+	       (uint64_t)v.f_bavail * v.f_frsize < FULL_SLACK;
+}
+
 int
 rcpt_store_txn_commit(struct rcpt_store_txn *t, struct rcpt_diag *diag)
 {
@@ -459,6 +487,9 @@ rcpt_store_txn_commit(struct rcpt_store_txn *t, struct rcpt_diag *diag)
 	pthread_rwlock_unlock(&t->s->lock);
 	if (rc == MDB_MAP_FULL)
 		r = grow_map(t->s, t->map_seen, "commit", diag);
+	else if (rc == EIO && disk_full(t->s))
+		r = rcpt_diag(diag, RCPT_E_STORAGE_FULL,
+		    "store: commit: the disk is full");
 	else if (rc != 0)
 		r = rcpt_store_mdb_err(diag, rc, "commit");
 	else
