@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential autoconf automake libtool autoconf-archive pkg-config
  libssl-dev libjson-c-dev liblmdb-dev libp11-kit-dev libarchive-dev libinih-dev
- libcunit1-dev softhsm2 opensc clang libclang-rt-14-dev valgrind cppcheck
+ libseccomp-dev libcunit1-dev softhsm2 opensc clang libclang-rt-14-dev valgrind cppcheck
  clang-format groff-base nodejs"
 [ "${1:-}" = "--ci" ] && PKGS="$PKGS git xz-utils"
 

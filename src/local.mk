@@ -92,9 +92,11 @@ src_receiptd_SOURCES = \
 	src/daemon/methods-admin.c \
 	src/daemon/writer.c \
 	src/daemon/signpool.c \
+	src/daemon/harden.c src/daemon/harden.h \
 	src/daemon/reload.c
 src_receiptd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LMDB_CFLAGS) \
-	$(CRYPTO_CFLAGS) -DPROVIDERS_DIR=\"$(providersdir)\"
+	$(CRYPTO_CFLAGS) $(SECCOMP_CFLAGS) \
+	-DPROVIDERS_DIR=\"$(providersdir)\"
 src_receiptd_LDADD = src/libappliance.la keystore/libkeystore.la \
 	hsm/libhsm.la src/libreceipt.la $(P11KIT_LIBS) $(LMDB_LIBS) \
-	$(INIH_LIBS) -ldl
+	$(INIH_LIBS) $(SECCOMP_LIBS) -ldl

@@ -67,6 +67,10 @@ enum key {
 	K_ORIGIN,
 	K_SIGN_THREADS,
 	K_PRODUCTION,
+	K_USER,
+	K_GROUP,
+	K_GROUPS,
+	K_SECCOMP,
 	K_NAME,
 	K_CONFIG,
 	K_PROVIDERS_DIR,
@@ -97,6 +101,10 @@ static const struct {
     [K_ORIGIN] = {"origin", SECT_DAEMON},
     [K_SIGN_THREADS] = {"sign_threads", SECT_DAEMON},
     [K_PRODUCTION] = {"production", SECT_DAEMON},
+    [K_USER] = {"user", SECT_DAEMON},
+    [K_GROUP] = {"group", SECT_DAEMON},
+    [K_GROUPS] = {"groups", SECT_DAEMON},
+    [K_SECCOMP] = {"seccomp", SECT_DAEMON},
     [K_NAME] = {"name", SECT_PROVIDER},
     [K_CONFIG] = {"config", SECT_PROVIDER},
     [K_PROVIDERS_DIR] = {"providers_dir", SECT_PROVIDER},
@@ -317,6 +325,49 @@ set_provider(struct parse *p, const char *v)
 	return set_str(p, &p->cfg->provider, v);
 }
 
+/* [daemon] user, group, groups and seccomp: who the daemon becomes. */
+static int
+set_account_key(struct parse *p, enum key k, const char *v)
+{
+	struct rcpt_cfg *c = p->cfg;
+	struct rcpt_diag why = {0};
+	uint32_t gids[RCPT_CFG_GROUPS_MAX];
+	size_t n = 0;
+	int r;
+
+	switch (k) {
+	case K_USER:
+		c->has_user = 1;
+		/* A user's own group unless group says otherwise. */
+		if (p->key_line[K_GROUP] != 0)
+			return took(p,
+			    rcpt_cfg_account_parse(v, 0, &c->uid, NULL, &why),
+			    &why);
+		return took(p,
+		    rcpt_cfg_account_parse(v, 0, &c->uid, &c->gid, &why), &why);
+	case K_GROUP:
+		return took(
+		    p, rcpt_cfg_account_parse(v, 1, &c->gid, NULL, &why), &why);
+	case K_GROUPS:
+		if ((r = rcpt_cfg_groups_parse(v, gids, &n, &why)) != RCPT_OK)
+			return took(p, r, &why);
+		if (n == 0)
+			return RCPT_OK; /* none, the default */
+		if ((c->groups = rcpt_calloc(n, sizeof(*c->groups))) == NULL)
+			return took(p, RCPT_E_NOMEM, NULL);
+		memcpy(c->groups, gids, n * sizeof(*gids));
+		c->n_groups = n;
+		return RCPT_OK;
+	case K_SECCOMP:
+		if (strcmp(v, "kill") != 0 && strcmp(v, "log") != 0)
+			return fail(p, "expected kill or log");
+		c->seccomp_log = v[0] == 'l';
+		return RCPT_OK;
+	default:
+		return took(p, RCPT_E_INTERNAL, NULL);
+	}
+}
+
 static int
 set_chain_key(struct parse *p, enum key k, const char *v)
 {
@@ -419,6 +470,11 @@ set_key(struct parse *p, enum key k, const char *v)
 		if ((r = set_uint(p, v, 1, 65536, &n)) == RCPT_OK)
 			c->connections_max = (size_t)n;
 		return r;
+	case K_USER:
+	case K_GROUP:
+	case K_GROUPS:
+	case K_SECCOMP:
+		return set_account_key(p, k, v);
 	default:
 		return set_chain_key(p, k, v);
 	}
@@ -695,6 +751,18 @@ finish(struct parse *p)
 	else if (c->map_max < c->map_size)
 		return fail_at(p, p->key_line[K_MAP_MAX], "daemon", "map_max",
 		    "must be at least map_size");
+	if (!c->has_user && (p->key_line[K_GROUP] || p->key_line[K_GROUPS]))
+		return fail_at(p,
+		    p->key_line[K_GROUP] ? p->key_line[K_GROUP]
+		                         : p->key_line[K_GROUPS],
+		    "daemon", p->key_line[K_GROUP] ? "group" : "groups",
+		    "needs [daemon] user");
+	if (c->has_user && c->gid == UINT32_MAX)
+		return fail_at(p, p->key_line[K_USER], "daemon", "group",
+		    "required when user is a number");
+	if (c->has_user && c->gid == 0)
+		return fail_at(p, p->key_line[K_USER], "daemon", "group",
+		    "the user's own group is root (0); name another");
 	if (c->production && strcmp(c->provider, "software") == 0)
 		return fail_at(p, p->key_line[K_NAME], "provider", "name",
 		    "the software provider is refused while [daemon] "

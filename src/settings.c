@@ -271,9 +271,13 @@ login_is_valid(const char *s, size_t len)
 	return 1;
 }
 
-/* The uid of user @p name, or the gid of group @p name. */
+/*
+ * The uid of user @p name, or the gid of group @p name; @p gid_out (may
+ * be NULL) gets a user's primary group.
+ */
 static int
-lookup(int group, const char *name, uint32_t *out, struct rcpt_diag *why)
+lookup(int group, const char *name, uint32_t *out, uint32_t *gid_out,
+    struct rcpt_diag *why)
 {
 	long hint =
 	    sysconf(group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
@@ -300,6 +304,8 @@ lookup(int group, const char *name, uint32_t *out, struct rcpt_diag *why)
 		*out = (uint32_t)grp->gr_gid;
 	else if (pwp != NULL)
 		*out = (uint32_t)pwp->pw_uid;
+	if (pwp != NULL && gid_out != NULL)
+		*gid_out = (uint32_t)pwp->pw_gid;
 	free(buf);
 	if (grp != NULL || pwp != NULL)
 		return RCPT_OK;
@@ -346,7 +352,41 @@ parse_id(const char *s, size_t len, size_t item, struct rcpt_cfg_id *id,
 	memcpy(name, s, len);
 	name[len] = '\0';
 	id->is_gid = !user;
-	return lookup(!user, name, &id->id, why);
+	return lookup(!user, name, &id->id, NULL, why);
+}
+
+int
+rcpt_cfg_account_parse(const char *s, int is_group, uint32_t *id_out,
+    uint32_t *gid_out, struct rcpt_diag *why)
+{
+	const char *what = is_group ? "group" : "user";
+	uint32_t id = 0, gid = UINT32_MAX;
+	uint64_t n;
+	int r;
+
+	if (is_digit(s[0])) {
+		if (!parse_dec(s, strlen(s), ID_MAX, &n))
+			return rcpt_diag(why, RCPT_E_CONFIG,
+			    "expected a %s name or a number from 1 to %u", what,
+			    ID_MAX);
+		id = (uint32_t)n;
+	} else if (!login_is_valid(s, strlen(s))) {
+		return rcpt_diag(why, RCPT_E_CONFIG,
+		    "expected a %s name of at most %d bytes of "
+		    "[A-Za-z0-9._@$-] or a number",
+		    what, LOGIN_MAX);
+	} else if ((r = lookup(is_group, s, &id, &gid, why)) != RCPT_OK) {
+		return r;
+	}
+	if (id == 0)
+		return rcpt_diag(why, RCPT_E_CONFIG,
+		    "must not be root (0): leave %s out to keep the starting "
+		    "one",
+		    what);
+	*id_out = id;
+	if (gid_out != NULL)
+		*gid_out = gid;
+	return RCPT_OK;
 }
 
 int
@@ -429,6 +469,51 @@ rcpt_cfg_ids_parse(const char *s, const struct rcpt_cfg *c,
 			    id.is_gid ? "gid" : "uid", (unsigned long)id.id,
 			    other);
 		ids[n++] = id;
+		if (comma == NULL)
+			break;
+	}
+	*n_out = n;
+	return RCPT_OK;
+}
+
+int
+rcpt_cfg_groups_parse(
+    const char *s, uint32_t *gids, size_t *n_out, struct rcpt_diag *why)
+{
+	char name[LOGIN_MAX + 1];
+	struct rcpt_diag item = {0};
+	const char *e, *comma;
+	size_t n = 0, i;
+	uint32_t gid;
+	int r;
+
+	if (s[strspn(s, " \t\v\f\r")] == '\0') {
+		*n_out = 0; /* none */
+		return RCPT_OK;
+	}
+	for (;; s = comma + 1) {
+		comma = next_item(&s, &e);
+		if (n == RCPT_CFG_GROUPS_MAX)
+			return rcpt_diag(why, RCPT_E_CONFIG,
+			    "more than %d groups", RCPT_CFG_GROUPS_MAX);
+		if (s == e || (size_t)(e - s) > LOGIN_MAX)
+			return rcpt_diag(why, RCPT_E_CONFIG,
+			    "item %zu: expected a group name or number", n + 1);
+		memcpy(name, s, (size_t)(e - s));
+		name[e - s] = '\0';
+		rcpt_diag_clear(&item);
+		if ((r = rcpt_cfg_account_parse(name, 1, &gid, NULL, &item)) !=
+		    RCPT_OK)
+			return r == RCPT_E_CONFIG
+			           ? rcpt_diag(why, r, "item %zu: %s", n + 1,
+			                 item.msg)
+			           : r;
+		for (i = 0; i < n; i++)
+			if (gids[i] == gid)
+				return rcpt_diag(why, RCPT_E_CONFIG,
+				    "gid %lu is listed twice",
+				    (unsigned long)gid);
+		gids[n++] = gid;
 		if (comma == NULL)
 			break;
 	}
@@ -610,6 +695,7 @@ rcpt_cfg_free(struct rcpt_cfg *c)
 	for (i = 0; i < c->n_chains; i++)
 		free(c->chains[i].rights);
 	free(c->chains);
+	free(c->groups);
 	free(c->path);
 	free(c->socket_path);
 	free(c->store_path);
@@ -796,6 +882,16 @@ rcpt_cfg_print(const struct rcpt_cfg *c, FILE *f)
 	    c->map_max, c->origin);
 	fprintf(f, "sign_threads = %u\nproduction = %s\n", c->sign_threads,
 	    c->production ? "true" : "false");
+	if (c->has_user) {
+		fprintf(f,
+		    "user = %lu\ngroup = %lu\ngroups =", (unsigned long)c->uid,
+		    (unsigned long)c->gid);
+		for (i = 0; i < c->n_groups; i++)
+			fprintf(f, "%s%lu", i > 0 ? ", " : " ",
+			    (unsigned long)c->groups[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "seccomp = %s\n", c->seccomp_log ? "log" : "kill");
 	fprintf(f, "\n[provider]\nname = %s\nconfig = %s\n", c->provider,
 	    c->provider_config);
 	if (c->providers_dir != NULL)

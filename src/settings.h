@@ -12,7 +12,7 @@
  * Sections (docs/receiptd.conf.5 is the reference):
  *
  *   [daemon]      socket, socket_mode, store, map_size, map_max, origin,
- *                 sign_threads, production
+ *                 sign_threads, production, user, group, groups, seccomp
  *   [provider]    name, config, providers_dir
  *   [limits]      data_max, depth, tags, batch, connections
  *   [principals]  NAME = uid:N | gid:N | user:LOGIN | group:NAME, ...
@@ -42,6 +42,7 @@
 #define RCPT_CFG_IDS_MAX             64  /* ids mapped to one principal */
 #define RCPT_CFG_FILE_MAX            (1024 * 1024) /* bytes of a config file */
 #define RCPT_CFG_PROVIDER_CONFIG_MAX 4096 /* bytes of [provider] config */
+#define RCPT_CFG_GROUPS_MAX          32   /* [daemon] groups */
 
 /* Defaults (SPEC 1.1 and 9, issue 4). */
 #define RCPT_CFG_SOCKET_DEFAULT      "/run/receiptd/receiptd.sock"
@@ -110,6 +111,16 @@ struct rcpt_cfg {
 	char *origin;          /* SPEC 5 origin; required */
 	unsigned sign_threads; /* 1 to 64; default 2 */
 	int production;        /* refuse the software provider; default 1 */
+	/*
+	 * Who the daemon runs as once its socket, store and token are open
+	 * (harden.c).  Names are resolved at load; 0 (root) is refused.
+	 */
+	int has_user;     /* user given; group and groups need it */
+	uint32_t uid;     /* user */
+	uint32_t gid;     /* group; default the user's primary group */
+	uint32_t *groups; /* owned; supplementary groups; default none */
+	size_t n_groups;  /* 0 to RCPT_CFG_GROUPS_MAX */
+	int seccomp_log;  /* seccomp = log (report) or kill (default) */
 	/* [provider] */
 	char *provider; /* "software", a plugin name or an absolute path */
 	char *provider_config; /* the provider's config string; required */
@@ -225,6 +236,24 @@ int rcpt_cfg_mode_parse(
  * @return also RCPT_E_NOMEM.
  */
 int rcpt_cfg_path_parse(const char *s, const char *dir, char **out,
+    struct rcpt_diag *why) RCPT_MUST_CHECK;
+
+/**
+ * [daemon] user (@p is_group 0) or group (1): a name, looked up now
+ * (getpwnam_r, getgrnam_r), or a decimal id.  Root, 0, is refused: the
+ * point of the key is to leave it.
+ * @param[out] gid_out for a user given by name, its primary group; else
+ * UINT32_MAX.  May be NULL.
+ */
+int rcpt_cfg_account_parse(const char *s, int is_group, uint32_t *id_out,
+    uint32_t *gid_out, struct rcpt_diag *why) RCPT_MUST_CHECK;
+
+/**
+ * [daemon] groups: group names or gids (not 0) separated by commas, at
+ * most RCPT_CFG_GROUPS_MAX, each once; blank is none.
+ * @param[out] gids RCPT_CFG_GROUPS_MAX entries; @p n_out how many are used.
+ */
+int rcpt_cfg_groups_parse(const char *s, uint32_t *gids, size_t *n_out,
     struct rcpt_diag *why) RCPT_MUST_CHECK;
 
 /** "none", or "N days", "N months", "N years" (or singular), N 1-1000. */

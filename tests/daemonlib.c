@@ -136,7 +136,8 @@ td_start(struct td *t)
 			    "--suppressions=" VECTORS_DIR "/../valgrind.supp",
 			    RECEIPTD, "-c", t->conf, (char *)NULL);
 		else
-			execl(RECEIPTD, "receiptd", "-c", t->conf, (char *)NULL);
+			execl(
+			    RECEIPTD, "receiptd", "-c", t->conf, (char *)NULL);
 		_exit(127);
 	}
 	t->pid = pid;
@@ -277,4 +278,99 @@ td_log_has(const struct td *t, const char *s)
 
 	free(text);
 	return has;
+}
+
+int
+td_kill9(struct td *t)
+{
+	int st;
+	pid_t w;
+
+	if (t->pid == 0)
+		return -1;
+	(void)kill(t->pid, SIGKILL);
+	while ((w = waitpid(t->pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	t->pid = 0;
+	if (w < 0)
+		return -1;
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+		return 128 + SIGKILL;
+	print_log(t);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int
+td_start_refused(struct td *t)
+{
+	int64_t until = now_ms() + WAIT_MS;
+	int fd, st;
+	pid_t pid;
+
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execl(RECEIPTD, "receiptd", "-c", t->conf, (char *)NULL);
+		_exit(127);
+	}
+	while (now_ms() < until) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st)
+			                     : 128 + WTERMSIG(st);
+		if ((fd = try_connect(t->sock)) >= 0) {
+			close(fd);
+			fprintf(stderr, "receiptd started; refusal expected\n");
+			t->pid = pid;
+			(void)td_stop(t);
+			return -1;
+		}
+		usleep(20000);
+	}
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, &st, 0);
+	fprintf(stderr, "receiptd neither started nor exited\n");
+	return -1;
+}
+
+int
+td_init_ex(struct td *t, const struct rcpt_test_token *tok,
+    const char *sock_dir, const char *daemon_keys, const char *body)
+{
+	char *dir = NULL;
+	FILE *f;
+
+	if (td_init(t, tok, 0, 0, body) != 0)
+		return -1;
+	if (sock_dir != NULL) {
+		free(t->sock);
+		t->sock = NULL;
+		if ((dir = rcpt_test_join(t->dir, sock_dir)) == NULL ||
+		    (t->sock = rcpt_test_join(dir, "receiptd.sock")) == NULL) {
+			free(dir);
+			return -1;
+		}
+		free(dir);
+	}
+	/* td_init's file, rewritten: no socket_mode, the keys added. */
+	if ((f = fopen(t->conf, "w")) == NULL)
+		return -1;
+	fprintf(f,
+	    "[daemon]\n"
+	    "socket = %s\n"
+	    "store = %s\n"
+	    "origin = example.org/receiptd\n"
+	    "%s"
+	    "\n[provider]\n"
+	    "name = pkcs11\n"
+	    "config = module=%s;token=%s;pin-file=%s\n"
+	    "providers_dir = %s\n\n%s",
+	    t->sock, t->store, daemon_keys != NULL ? daemon_keys : "",
+	    rcpt_test_softhsm_module(), tok->uri, tok->user_pin_file, t->pdir,
+	    body);
+	if (fclose(f) != 0 || chmod(t->conf, 0600) != 0)
+		return -1;
+	return 0;
 }

@@ -70,4 +70,32 @@ char *td_rpc(int fd, const char *line);
 /** 1 when the daemon's log contains @p s. */
 int td_log_has(const struct td *t, const char *s);
 
+/**
+ * Kills the daemon with SIGKILL (a power cut, as far as the store and
+ * the token can tell) and reaps it.
+ * @return 128 + SIGKILL when it was still running; its exit status or
+ * 128 + another signal when it had already died (its log is printed);
+ * -1 when no daemon runs.
+ */
+int td_kill9(struct td *t);
+
+/**
+ * Starts the daemon expecting it to refuse to start, and waits (up to
+ * 60 s) for it to exit.
+ * @return its exit status, or 128 + signal; -1 when its socket answered
+ * instead (it is then stopped) or it never exited (then killed).
+ */
+int td_start_refused(struct td *t);
+
+/**
+ * As td_init() with the default sizes, but the socket's mode is left
+ * to the daemon's default (0660), @p daemon_keys (INI lines, may be
+ * NULL) are added to [daemon], and, when @p sock_dir is not NULL, the
+ * socket is dir/@p sock_dir/receiptd.sock, in a directory td_init_ex()
+ * does not make (the daemon does).
+ * @return 0, or -1 with a message on stderr.
+ */
+int td_init_ex(struct td *t, const struct rcpt_test_token *tok,
+    const char *sock_dir, const char *daemon_keys, const char *body);
+
 #endif

@@ -36,7 +36,9 @@ RCPT_TESTS = \
 	tests/test-batch \
 	tests/test-config \
 	tests/test-client \
-	tests/test-daemon
+	tests/test-daemon \
+	tests/test-faults \
+	tests/test-harden
 
 check_PROGRAMS += $(RCPT_TESTS)
 TESTS += $(RCPT_TESTS)
@@ -131,6 +133,23 @@ tests_test_daemon_LDADD = src/libclient.la src/libappliance.la \
 	$(LMDB_LIBS) $(INIH_LIBS) -ldl -lpthread
 EXTRA_tests_test_daemon_DEPENDENCIES = src/receiptd$(EXEEXT) \
 	src/receiptctl$(EXEEXT) keystore/provider-pkcs11.la
+
+# Fault suites: kill -9 under load, token loss, full disk and map, torn
+# stores.  RCPT_FAULT_LONG=1 runs them for longer.
+tests_test_faults_SOURCES = tests/test-faults.c tests/daemonlib.c \
+	tests/daemonlib.h tests/softhsm.c tests/softhsm.h
+tests_test_faults_CPPFLAGS = $(tests_test_daemon_CPPFLAGS)
+tests_test_faults_CFLAGS = $(tests_test_daemon_CFLAGS)
+tests_test_faults_LDADD = $(tests_test_daemon_LDADD)
+EXTRA_tests_test_faults_DEPENDENCIES = $(EXTRA_tests_test_daemon_DEPENDENCIES)
+
+# Hardening: what a running receiptd looks like from /proc.
+tests_test_harden_SOURCES = tests/test-harden.c tests/daemonlib.c \
+	tests/daemonlib.h tests/softhsm.c tests/softhsm.h
+tests_test_harden_CPPFLAGS = $(tests_test_daemon_CPPFLAGS)
+tests_test_harden_CFLAGS = $(tests_test_daemon_CFLAGS)
+tests_test_harden_LDADD = $(tests_test_daemon_LDADD)
+EXTRA_tests_test_harden_DEPENDENCIES = $(EXTRA_tests_test_daemon_DEPENDENCIES)
 
 # A provider built against another ABI major, for the loader's refusal.
 check_LTLIBRARIES += tests/provider-badabi.la

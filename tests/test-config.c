@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,10 @@
 	"origin = receipts.example/full\n"                     \
 	"sign_threads = 4\n"                                   \
 	"production = off\n"                                   \
+	"user = 65534\n"                                       \
+	"group = 65533\n"                                      \
+	"groups = 65532, 65531\n"                              \
+	"seccomp = log\n"                                      \
 	"\n"                                                   \
 	"[provider]\n"                                         \
 	"name = software\n"                                    \
@@ -187,6 +192,13 @@ test_full(void)
 	CU_ASSERT_STRING_EQUAL(c->origin, "receipts.example/full");
 	CU_ASSERT_EQUAL(c->sign_threads, 4);
 	CU_ASSERT_EQUAL(c->production, 0);
+	CU_ASSERT_EQUAL(c->has_user, 1);
+	CU_ASSERT_EQUAL(c->uid, 65534);
+	CU_ASSERT_EQUAL(c->gid, 65533);
+	CU_ASSERT_EQUAL_FATAL(c->n_groups, 2);
+	CU_ASSERT_EQUAL(c->groups[0], 65532);
+	CU_ASSERT_EQUAL(c->groups[1], 65531);
+	CU_ASSERT_EQUAL(c->seccomp_log, 1);
 	CU_ASSERT_STRING_EQUAL(c->provider, "software");
 	CU_ASSERT_STRING_EQUAL(c->provider_config, "/var/lib/receiptd/keys");
 	CU_ASSERT_STRING_EQUAL(c->providers_dir, "/etc/receiptd/plugins");
@@ -255,6 +267,9 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->map_max, RCPT_CFG_MAP_DEFAULT);
 	CU_ASSERT_EQUAL(c->sign_threads, 2);
 	CU_ASSERT_EQUAL(c->production, 1);
+	CU_ASSERT_EQUAL(c->has_user, 0);
+	CU_ASSERT_EQUAL(c->n_groups, 0);
+	CU_ASSERT_EQUAL(c->seccomp_log, 0);
 	CU_ASSERT_PTR_NULL(c->providers_dir);
 	CU_ASSERT_EQUAL(c->data_max, (size_t)1 << 20);
 	CU_ASSERT_EQUAL(c->depth, 64);
@@ -407,6 +422,96 @@ test_daemon(void)
 	if (c != NULL)
 		CU_ASSERT_STRING_EQUAL(c->store_path, "/srv/receipts");
 	rcpt_cfg_free(c);
+}
+
+/* [daemon] user, group, groups, seccomp: who the daemon becomes. */
+static void
+test_account(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct rcpt_cfg *c;
+	char line[1024];
+	size_t len, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
+	/* By name: the user's own group unless group says otherwise. */
+	c = accept(fill("user = nobody", "", "", "", ""));
+	if (c != NULL) {
+		CU_ASSERT_EQUAL(c->has_user, 1);
+		CU_ASSERT_EQUAL(c->uid, pw->pw_uid);
+		CU_ASSERT_EQUAL(c->gid, pw->pw_gid);
+		CU_ASSERT_EQUAL(c->n_groups, 0);
+	}
+	rcpt_cfg_free(c);
+	c = accept(fill("group = 7\nuser = nobody\ngroups =", "", "", "", ""));
+	if (c != NULL) {
+		CU_ASSERT_EQUAL(c->gid, 7); /* given before user: still wins */
+		CU_ASSERT_EQUAL(c->n_groups, 0);
+		CU_ASSERT_PTR_NULL(c->groups);
+	}
+	rcpt_cfg_free(c);
+	c = accept(fill("user = 4294967294\ngroup = nogroup\ngroups = "
+	                "nogroup , 9",
+	    "", "", "", ""));
+	if (c != NULL) {
+		CU_ASSERT_EQUAL(c->uid, 4294967294u);
+		CU_ASSERT_EQUAL_FATAL(c->n_groups, 2);
+		CU_ASSERT_EQUAL(c->groups[0], c->gid);
+		CU_ASSERT_EQUAL(c->groups[1], 9);
+	}
+	rcpt_cfg_free(c);
+	REFUSE(fill("user = 65534", "", "", "", ""),
+	    ":3:", "[daemon] group: required when user is a number");
+	REFUSE(fill("user = root", "", "", "", ""),
+	    ":3:", "[daemon] user: must not be root (0)");
+	REFUSE(fill("user = 0", "", "", "", ""), ":3:", "must not be root");
+	REFUSE(fill("user = nobody\ngroup = root", "", "", "", ""),
+	    ":4:", "[daemon] group: must not be root (0)");
+	REFUSE(fill("user = no-such-user-rcpt", "", "", "", ""),
+	    ":3:", "[daemon] user: no such user no-such-user-rcpt");
+	REFUSE(
+	    fill("user = nobody\ngroup = no-such-group-rcpt", "", "", "", ""),
+	    ":4:", "no such group no-such-group-rcpt");
+	REFUSE(fill("user = a b", "", "", "", ""),
+	    ":3:", "[daemon] user: expected a user name");
+	REFUSE(fill("user = -x", "", "", "", ""), ":3:", "expected a user");
+	REFUSE(fill("user = 4294967295", "", "", "", ""),
+	    ":3:", "a number from 1 to 4294967294");
+	REFUSE(fill("user = 012", "", "", "", ""), ":3:", "a number");
+	REFUSE(fill("group = 7", "", "", "", ""),
+	    ":3:", "[daemon] group: needs [daemon] user");
+	REFUSE(fill("groups = 7", "", "", "", ""),
+	    ":3:", "[daemon] groups: needs [daemon] user");
+	REFUSE(fill("user = nobody\ngroups = 7, 7", "", "", "", ""),
+	    ":4:", "[daemon] groups: gid 7 is listed twice");
+	REFUSE(fill("user = nobody\ngroups = 7,,8", "", "", "", ""),
+	    ":4:", "item 2: expected a group name or number");
+	REFUSE(fill("user = nobody\ngroups = 7,", "", "", "", ""),
+	    ":4:", "item 2");
+	REFUSE(fill("user = nobody\ngroups = 7, root", "", "", "", ""),
+	    ":4:", "item 2: must not be root");
+	REFUSE(
+	    fill("user = nobody\ngroups = no-such-group-rcpt", "", "", "", ""),
+	    ":4:", "item 1: no such group no-such-group-rcpt");
+	/* 32 groups fit, 33 do not. */
+	len = (size_t)snprintf(line, sizeof(line), "user = nobody\ngroups =");
+	for (i = 0; i < RCPT_CFG_GROUPS_MAX; i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		    "%s %zu", i > 0 ? "," : "", 3000 + i);
+	c = accept(fill(line, "", "", "", ""));
+	if (c != NULL)
+		CU_ASSERT_EQUAL(c->n_groups, RCPT_CFG_GROUPS_MAX);
+	rcpt_cfg_free(c);
+	snprintf(line + len, sizeof(line) - len, ", 9");
+	REFUSE(fill(line, "", "", "", ""), ":4:", "more than 32 groups");
+	/* seccomp: kill (default) or log, nothing else. */
+	c = accept(fill("seccomp = kill", "", "", "", ""));
+	if (c != NULL)
+		CU_ASSERT_EQUAL(c->seccomp_log, 0);
+	rcpt_cfg_free(c);
+	REFUSE(fill("seccomp = off", "", "", "", ""),
+	    ":3:", "[daemon] seccomp: expected kill or log");
+	REFUSE(fill("seccomp = LOG", "", "", "", ""), ":3:", "kill or log");
 }
 
 static void
@@ -1039,6 +1144,9 @@ test_print(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "retention = 6 months\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "checkpoint_interval = 300s\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "socket_mode = 0600\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "user = 65534\ngroup = 65533\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "groups = 65532, 65531\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "seccomp = log\n"));
 	c2 = accept(text);
 	if (c2 != NULL) {
 		CU_ASSERT_STRING_EQUAL(c2->store_path, c->store_path);
@@ -1047,6 +1155,13 @@ test_print(void)
 		CU_ASSERT_EQUAL(c2->production, c->production);
 		CU_ASSERT_EQUAL(c2->socket_mode, c->socket_mode);
 		CU_ASSERT_EQUAL(c2->tags_max, c->tags_max);
+		CU_ASSERT_EQUAL(c2->uid, c->uid);
+		CU_ASSERT_EQUAL(c2->gid, c->gid);
+		CU_ASSERT_EQUAL_FATAL(c2->n_groups, c->n_groups);
+		CU_ASSERT_EQUAL(memcmp(c2->groups, c->groups,
+		                    c->n_groups * sizeof(*c->groups)),
+		    0);
+		CU_ASSERT_EQUAL(c2->seccomp_log, c->seccomp_log);
 		CU_ASSERT_EQUAL(c2->n_principals, c->n_principals);
 		CU_ASSERT_EQUAL_FATAL(c2->n_chains, c->n_chains);
 		for (i = 0; i < c->n_chains; i++) {
@@ -1143,6 +1258,7 @@ static CU_TestInfo tests[] = {
     {"sections: unknown, repeated, bad chain names", test_sections},
     {"keys: unknown and repeated; values never shown", test_keys},
     {"[daemon] rules", test_daemon},
+    {"[daemon] user, group, groups, seccomp", test_account},
     {"[provider] rules and long lines", test_provider},
     {"[limits] ranges", test_limits},
     {"[principals] names, ids, lookups, ambiguity", test_principals},

@@ -190,7 +190,12 @@ void d_answer_err(struct d_call *c, int r, const struct rcpt_diag *diag);
 void d_complete(struct daemon *d, struct d_call *c);
 
 /* The I/O thread (server.c, conn.c) */
-/** Binds the socket and runs until SIGTERM or SIGINT. */
+/**
+ * Creates the socket (its mode from the umask, no chmod race) and the
+ * epoll set; main.c hardens the process between this and d_serve().
+ */
+int d_listen(struct daemon *d, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+/** Serves until SIGTERM or SIGINT, then drains. */
 int d_serve(struct daemon *d, struct rcpt_diag *diag);
 /** Takes a new connection; closes @p fd when it cannot. */
 void d_conn_accept(struct daemon *d, int fd);

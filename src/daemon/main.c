@@ -6,11 +6,15 @@
  *   receiptd -c FILE --check-config   check FILE, print a summary, exit
  *
  * Start-up order matters: the configuration is checked whole before
- * anything is opened; the store and the token come next; every chain is
- * then verified against the token's anchor (or created); and only then
- * does the socket appear, so a client never reaches a daemon that has
- * not checked what it serves.  Exit status: 0 after a clean stop, 1
- * when start-up fails (the reason is logged), 2 for usage errors.
+ * anything is opened; the process then stops dumping core and, when
+ * started as root, takes the configured user's groups and effective uid
+ * (harden.c); the store and the token come next; every chain is then
+ * verified against the token's anchor (or created); and only then does
+ * the socket appear, so a client never reaches a daemon that has not
+ * checked what it serves.  Before the first connection is served, the
+ * daemon drops to its user for good and installs its seccomp allowlist.
+ * Exit status: 0 after a clean stop, 1 when start-up fails (the reason
+ * is logged), 2 for usage errors.
  */
 #include "config.h"
 
@@ -21,12 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/harden.h"
 #include "daemon/rpc.h"
 
 #ifndef PROVIDERS_DIR
@@ -61,17 +63,6 @@ ks_log(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
 	d_log(level, "%s", msg);
-}
-
-/* No core dumps or ptrace snapshots of a process that holds a PIN. */
-static void
-protect_process(void)
-{
-	struct rlimit no = {0, 0};
-
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	setrlimit(RLIMIT_CORE, &no);
-	umask(0077);
 }
 
 static int
@@ -185,7 +176,11 @@ main(int argc, char *argv[])
 		rcpt_cfg_free(d.cfg);
 		return 0;
 	}
-	protect_process();
+	if ((r = d_harden_early(d.cfg, &diag)) != RCPT_OK) {
+		d_log(D_ERR, "%s", rcpt_diag_msg(&diag, r));
+		rcpt_cfg_free(d.cfg);
+		return 1;
+	}
 	/* Every thread inherits this mask; signals come by signalfd. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -194,6 +189,8 @@ main(int argc, char *argv[])
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = open_all(&d, &diag)) != RCPT_OK ||
+	    (r = d_listen(&d, &diag)) != RCPT_OK ||
+	    (r = d_harden_lock(d.cfg, &diag)) != RCPT_OK ||
 	    (r = d_serve(&d, &diag)) != RCPT_OK) {
 		d_log(D_ERR, "%s", rcpt_diag_msg(&diag, r));
 		close_all(&d);

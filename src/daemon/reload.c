@@ -2,8 +2,9 @@
 /*
  * SIGHUP: principals and rights are read again from the configuration
  * file, without dropping a connection.  Everything else (socket, store,
- * provider, limits, the set of chains with their sealing, retention and
- * checkpoint cadence) needs a restart: a new file that changes any of
+ * provider, the daemon's user and seccomp mode, limits, the set of
+ * chains with their sealing, retention and checkpoint cadence) needs a
+ * restart: a new file that changes any of
  * it is refused, naming the first key that differs, and so is a file
  * that does not load.  A refused file leaves the configuration in force
  * exactly as it was.
@@ -52,6 +53,13 @@ fixed_change(const struct rcpt_cfg *o, const struct rcpt_cfg *n)
 		return "[daemon] sign_threads";
 	if (o->production != n->production)
 		return "[daemon] production";
+	if (o->has_user != n->has_user || o->uid != n->uid ||
+	    o->gid != n->gid || o->n_groups != n->n_groups ||
+	    (o->n_groups > 0 &&
+	        memcmp(o->groups, n->groups, o->n_groups * sizeof(*o->groups))))
+		return "[daemon] user, group or groups";
+	if (o->seccomp_log != n->seccomp_log)
+		return "[daemon] seccomp";
 	if (str_differs(o->provider, n->provider) ||
 	    str_differs(o->provider_config, n->provider_config) ||
 	    str_differs(o->providers_dir, n->providers_dir))

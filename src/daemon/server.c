@@ -3,8 +3,8 @@
  * The I/O thread: the listening socket, the epoll loop, signals and the
  * hand-back of finished calls.
  *
- * The socket is created with the configured mode under a umask that
- * keeps it private until chmod, so it is never briefly open to all.  A
+ * bind() creates the socket with the configured mode, under the umask
+ * that mode implies, so it never exists with another mode.  A
  * stale socket file from a crashed run is replaced only when nothing
  * answers on it; a live daemon on the same path is refused.
  *
@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/harden.h"
 #include "daemon/rpc.h"
 
 #define MAX_EVENTS 64
@@ -122,7 +123,7 @@ listen_on(struct daemon *d, struct rcpt_diag *diag)
 	if (fd < 0)
 		return rcpt_diag(
 		    diag, RCPT_E_IO, "socket: %s", strerror(errno));
-	old = umask(0177);
+	old = umask(~(mode_t)d->cfg->socket_mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		umask(old);
 		close(fd);
@@ -130,7 +131,7 @@ listen_on(struct daemon *d, struct rcpt_diag *diag)
 		    strerror(errno));
 	}
 	umask(old);
-	if (chmod(path, d->cfg->socket_mode) != 0 || listen(fd, 512) != 0) {
+	if (listen(fd, 512) != 0) {
 		close(fd);
 		unlink(path);
 		return rcpt_diag(
@@ -229,12 +230,10 @@ mono_ms(void)
 }
 
 int
-d_serve(struct daemon *d, struct rcpt_diag *diag)
+d_listen(struct daemon *d, struct rcpt_diag *diag)
 {
-	struct epoll_event evs[MAX_EVENTS];
 	sigset_t set;
-	int64_t stop_at = 0;
-	int i, n, r, wake;
+	int r;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -250,6 +249,16 @@ d_serve(struct daemon *d, struct rcpt_diag *diag)
 	    add_fd(d, d->signal_fd, TAG_SIGNAL) != 0)
 		return rcpt_diag(diag, RCPT_E_IO, "epoll: %s", strerror(errno));
 	d_log(D_INFO, "listening on %s", d->cfg->socket_path);
+	return RCPT_OK;
+}
+
+int
+d_serve(struct daemon *d, struct rcpt_diag *diag)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	int64_t stop_at = 0;
+	int i, n, wake;
+
 	for (;;) {
 		if (d->stopping) {
 			if (stop_at == 0)
