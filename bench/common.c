@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "src/err.h"
+#include "src/mem.h"
 
 #include "common.h"
 
@@ -76,6 +80,33 @@ rcpt_bench_threads(
 	rcpt_bench_gate_open(g, r == RCPT_OK ? 1 : -1);
 	for (i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
+	return r;
+}
+
+int
+rcpt_bench_threads_many(
+    void *(*fn)(void *), void *const *args, int n, struct rcpt_bench_gate *g)
+{
+	pthread_t *tid;
+	int i, started = 0, r = RCPT_OK;
+
+	if (n < 1 || n > RCPT_BENCH_THREADS_MANY)
+		return RCPT_E_INVAL;
+	if ((tid = rcpt_calloc((size_t)n, sizeof(*tid))) == NULL) {
+		rcpt_bench_gate_open(g, -1);
+		return RCPT_E_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&tid[i], NULL, fn, args[i]) != 0) {
+			r = RCPT_E_INTERNAL;
+			break;
+		}
+		started++;
+	}
+	rcpt_bench_gate_open(g, r == RCPT_OK ? 1 : -1);
+	for (i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	free(tid);
 	return r;
 }
 
@@ -208,6 +239,262 @@ rcpt_bench_mkdtemp(const char *prog, char *out, size_t size)
 		return RCPT_E_IO;
 	}
 	return RCPT_OK;
+}
+
+int
+rcpt_bench_copy_file(
+    const char *prog, const char *from, const char *dir, unsigned mode)
+{
+	char to[PATH_MAX], buf[65536];
+	const char *base = strrchr(from, '/');
+	FILE *in = NULL, *out = NULL;
+	size_t n;
+	int r = RCPT_E_IO;
+
+	base = base != NULL ? base + 1 : from;
+	if ((size_t)snprintf(to, sizeof(to), "%s/%s", dir, base) >=
+	    sizeof(to)) {
+		fprintf(stderr, "%s: %s/%s: path too long\n", prog, dir, base);
+		return RCPT_E_IO;
+	}
+	if ((in = fopen(from, "rb")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", prog, from, strerror(errno));
+		return RCPT_E_NOT_FOUND;
+	}
+	if ((out = fopen(to, "wb")) == NULL)
+		goto out;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			goto out;
+	if (ferror(in))
+		goto out;
+	if (fclose(out) != 0) {
+		out = NULL;
+		goto out;
+	}
+	out = NULL;
+	if (chmod(to, (mode_t)mode) != 0)
+		goto out;
+	r = RCPT_OK;
+out:
+	if (r != RCPT_OK)
+		fprintf(stderr, "%s: copy %s to %s: %s\n", prog, from, to,
+		    strerror(errno));
+	if (out != NULL)
+		fclose(out);
+	fclose(in);
+	return r;
+}
+
+double
+rcpt_bench_quantile(const double *sorted, size_t n, double p)
+{
+	double x = p * (double)n;
+	size_t rank;
+
+	if (n == 0)
+		return 0;
+	/* Nearest rank: the smallest value with at least p of them below. */
+	rank = (size_t)x;
+	if ((double)rank < x)
+		rank++;
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return sorted[rank - 1];
+}
+
+bool
+rcpt_bench_sample_add(struct rcpt_bench_sample *s, double x)
+{
+	size_t cap = s->cap == 0 ? 4096 : s->cap * 2;
+	double *p;
+
+	if (s->n == s->cap) {
+		if ((p = rcpt_reallocarray(s->v, cap, sizeof(*p))) == NULL)
+			return false;
+		s->v = p;
+		s->cap = cap;
+	}
+	s->v[s->n++] = x;
+	return true;
+}
+
+bool
+rcpt_bench_sample_take(
+    struct rcpt_bench_sample *to, struct rcpt_bench_sample *from)
+{
+	double *p;
+
+	if (to->n + from->n > to->cap) {
+		p = rcpt_reallocarray(to->v, to->n + from->n, sizeof(*p));
+		if (p == NULL)
+			return false;
+		to->v = p;
+		to->cap = to->n + from->n;
+	}
+	if (from->n > 0)
+		memcpy(to->v + to->n, from->v, from->n * sizeof(*p));
+	to->n += from->n;
+	rcpt_bench_sample_free(from);
+	return true;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+rcpt_bench_sample_sort(struct rcpt_bench_sample *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_double);
+}
+
+void
+rcpt_bench_sample_free(struct rcpt_bench_sample *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+pid_t
+rcpt_bench_spawn(
+    const char *prog, const char *path, char *const argv[], const char *log)
+{
+	pid_t pid;
+	int fd;
+
+	if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) <
+	    0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, log, strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		fprintf(stderr, "%s: fork: %s\n", prog, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execv(path, argv);
+		/* Only async-signal-safe calls after fork: 127 says it. */
+		_exit(127);
+	}
+	close(fd);
+	return pid;
+}
+
+int
+rcpt_bench_child_wait(pid_t pid, double seconds)
+{
+	double until = rcpt_bench_now() + seconds;
+	pid_t w;
+	int st;
+
+	for (;;) {
+		w = waitpid(pid, &st, WNOHANG);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st)
+			                     : 128 + WTERMSIG(st);
+		if (rcpt_bench_now() >= until)
+			return -1;
+		usleep(10000);
+	}
+}
+
+long
+rcpt_bench_proc_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t n = strlen(field);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, n) == 0) {
+			v = strtol(line + n, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+double
+rcpt_bench_proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The name in parentheses may hold blanks: fields follow the last ')'.
+	 */
+	if (hz <= 0 || (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1,
+	        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	        &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)hz;
+}
+
+const char *
+rcpt_bench_fs_type(const char *path)
+{
+	struct statfs sf;
+
+	if (statfs(path, &sf) != 0)
+		return "unknown";
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53UL:
+		return "ext4";
+	case 0x58465342UL:
+		return "xfs";
+	case 0x9123683EUL:
+		return "btrfs";
+	case 0x01021994UL:
+		return "tmpfs";
+	case 0x794C7630UL:
+		return "overlayfs";
+	default:
+		return "other";
+	}
+}
+
+void
+rcpt_bench_show_file(const char *path)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	fprintf(stderr, "--- %s ---\n", path);
+	if ((f = fopen(path, "r")) != NULL) {
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, stderr);
+		fclose(f);
+	}
+	fprintf(stderr, "--- end ---\n");
 }
 
 const char *

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 /** Seconds on the monotonic clock. */
@@ -47,6 +48,17 @@ void rcpt_bench_gate_open(struct rcpt_bench_gate *g, int go);
  * thread could not be made.
  */
 int rcpt_bench_threads(
+    void *(*fn)(void *), void *const *args, int n, struct rcpt_bench_gate *g);
+
+#define RCPT_BENCH_THREADS_MANY 1024
+
+/**
+ * As rcpt_bench_threads(), for up to RCPT_BENCH_THREADS_MANY threads
+ * (load generators need more than the eight a measurement uses).
+ * @return RCPT_OK, RCPT_E_INVAL for a bad @p n, RCPT_E_NOMEM,
+ * RCPT_E_INTERNAL when a thread could not be made.
+ */
+int rcpt_bench_threads_many(
     void *(*fn)(void *), void *const *args, int n, struct rcpt_bench_gate *g);
 
 /* Options every benchmark takes; the caller fills the "in" fields. */
@@ -91,6 +103,78 @@ int rcpt_bench_mkdtemp(const char *prog, char *out, size_t size);
 
 /** Removes @p dir and everything below it, saying on stderr what not. */
 void rcpt_bench_remove_tree(const char *prog, const char *dir);
+
+/**
+ * Copies the file @p from to @p dir (same base name) with mode @p mode,
+ * which chmod sets whatever the umask.
+ * @return RCPT_OK, RCPT_E_NOT_FOUND (no @p from), RCPT_E_IO; the reason
+ * goes to stderr, prefixed with @p prog.
+ */
+int rcpt_bench_copy_file(
+    const char *prog, const char *from, const char *dir, unsigned mode);
+
+/**
+ * The @p p quantile (0 to 1) of the @p n values in @p sorted (ascending),
+ * by nearest rank; 0 when @p n is 0.
+ */
+double rcpt_bench_quantile(const double *sorted, size_t n, double p);
+
+/* A growing sample of values, such as latencies; zero it to start. */
+struct rcpt_bench_sample {
+	double *v; /* owned */
+	size_t n, cap;
+};
+
+/** Adds @p x to @p s. @return false when out of memory. */
+bool rcpt_bench_sample_add(struct rcpt_bench_sample *s, double x);
+
+/**
+ * Moves every value of @p from to the end of @p to and empties @p from.
+ * @return false when out of memory (both are then unchanged).
+ */
+bool rcpt_bench_sample_take(
+    struct rcpt_bench_sample *to, struct rcpt_bench_sample *from);
+
+/** Sorts @p s ascending, for rcpt_bench_quantile(s->v, s->n, p). */
+void rcpt_bench_sample_sort(struct rcpt_bench_sample *s);
+
+/** Frees the values of @p s and zeroes it. */
+void rcpt_bench_sample_free(struct rcpt_bench_sample *s);
+
+/* Child processes: a program under test, such as the daemon. */
+
+/**
+ * Starts @p path with @p argv, its stdout and stderr appended to the
+ * file @p log (made 0600).
+ * @return its pid, or -1 after saying why on stderr.
+ */
+pid_t rcpt_bench_spawn(
+    const char *prog, const char *path, char *const argv[], const char *log);
+
+/**
+ * Waits up to @p seconds (0: only looks) for child @p pid to end.
+ * @return its exit status, 128 + the signal that ended it, or -1 while
+ * it still runs (or is not our child).
+ */
+int rcpt_bench_child_wait(pid_t pid, double seconds);
+
+/**
+ * The value of @p field ("VmHWM:", "VmRSS:", ...) in /proc/PID/status,
+ * in KiB; -1 when unknown.
+ */
+long rcpt_bench_proc_kib(pid_t pid, const char *field);
+
+/** User plus system CPU seconds of process @p pid so far; -1 if unknown. */
+double rcpt_bench_proc_cpu(pid_t pid);
+
+/**
+ * The name of the file system @p path is on ("ext4", "tmpfs", ...;
+ * "other" or "unknown"), so that a reader can tell what a sync costs.
+ */
+const char *rcpt_bench_fs_type(const char *path);
+
+/** Copies the file @p path to stderr between two marker lines. */
+void rcpt_bench_show_file(const char *path);
 
 /** "met" or "MISSED". */
 const char *rcpt_bench_verdict(bool met);
