@@ -1074,14 +1074,51 @@ test_disconnect(void)
 static void
 test_restart(void)
 {
-	int64_t before = tip_size("main");
-	char line[512];
-	int fd;
+	enum { N = 100 };
+	static char buf[N * 256];
+	int64_t before = tip_size("main"), acked = 0;
+	char line[512], *ans;
+	size_t off = 0;
+	int fd, i, stopping = 0;
 	json_object *a;
 
+	/*
+	 * SIGTERM with appends in flight: each is answered, either stored
+	 * (then durable) or refused as "stopping" (then not done).
+	 */
+	fd = td_connect(&dm);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (i = 0; i < N; i++) {
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		    append_fmt, i, "main", "before.stop", "{\"i\":1}", "");
+		buf[off++] = '\n';
+	}
+	CU_ASSERT_FATAL(td_send(fd, buf, off) == 0);
 	CU_ASSERT_EQUAL_FATAL(td_stop(&dm), 0);
+	for (i = 0; i < N; i++) {
+		ans = td_recv(fd);
+		a = parse(ans);
+		free(ans);
+		if (result(a) != NULL) {
+			CU_ASSERT_EQUAL(
+			    member_i(result(a), "seq"), before + acked);
+			acked++;
+		} else if (err_code(a) == -32603 &&
+		           strstr(err_msg(a), "stopping") != NULL)
+			stopping++;
+		else {
+			CU_FAIL("an append in flight at SIGTERM got no clear "
+			        "answer");
+		}
+		json_object_put(a);
+	}
+	close(fd);
+	fprintf(
+	    stderr, "(%lld stored, %d refused) ", (long long)acked, stopping);
+	before += acked;
 	CU_ASSERT_TRUE(td_log_has(&dm, "SIGTERM"));
 	CU_ASSERT_EQUAL_FATAL(td_start(&dm), 0);
+	CU_ASSERT_EQUAL(tip_size("main"), before);
 	CU_ASSERT_TRUE(td_log_has(&dm, "receipts verified"));
 	fd = td_connect(&dm);
 	CU_ASSERT_FATAL(fd >= 0);

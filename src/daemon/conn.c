@@ -34,6 +34,8 @@
 #define READ_CHUNK (64 * 1024)
 
 static void pump(struct d_conn *conn);
+static void progress(struct d_conn *conn);
+static int read_in(struct d_conn *conn);
 
 static void
 arm(struct d_conn *conn)
@@ -99,7 +101,13 @@ d_conn_close(struct d_conn *conn)
 void
 d_conn_quiesce(struct d_conn *conn)
 {
-	arm(conn);
+	/*
+	 * What the client sent before the stop is already in the socket:
+	 * read it, so that each of those requests gets its answer too.
+	 */
+	if (conn->reading && !read_in(conn))
+		return;
+	progress(conn); /* answers what has not started; stops reading */
 }
 
 void
@@ -308,8 +316,23 @@ pump(struct d_conn *conn)
 	struct d_call *c;
 	int busy = 0;
 
-	if (conn->d->stopping)
-		return; /* what has not started is dropped, undone */
+	if (conn->d->stopping) {
+		/*
+		 * Stopping: nothing new starts, and each call that has not
+		 * started is answered so (nothing of it was done), so that
+		 * every request a client sent gets an answer.
+		 */
+		for (c = conn->head; c != NULL; c = c->next)
+			if (c->state == D_PENDING) {
+				d_answer_error(c, -32603,
+				    "receiptd is stopping: this request was "
+				    "not carried out; send it again once the "
+				    "daemon is back");
+				c->state = D_DONE;
+				conn->held += c->answer_len;
+			}
+		return;
+	}
 	for (c = conn->head; c != NULL; c = c->next) {
 		if (c->state == D_DONE)
 			continue;

@@ -11,7 +11,8 @@
  * SIGTERM and SIGINT arrive through a signalfd: the daemon stops
  * accepting, stops reading requests, lets every call already running
  * finish and writes its answer (up to 30 s), then returns.  Calls that
- * had not started are dropped unanswered: nothing of them was done.
+ * had not started are answered -32603 "stopping" (conn.c): nothing of
+ * them was done, and the client is told so.
  */
 #include "config.h"
 
