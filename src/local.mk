@@ -54,7 +54,8 @@ src_libappliance_la_SOURCES = \
 	src/ceremony.c src/ceremony.h src/ceremony-open.c src/ceremony-int.h \
 	src/ceremony-batch.c src/ceremony-prune.c \
 	src/anchor.c src/anchor.h src/anchor-int.h src/anchor-advance.c \
-	src/settings.c src/settings-parse.c src/settings.h
+	src/settings.c src/settings-parse.c src/settings-values.c \
+	src/settings.h
 src_libappliance_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) \
 	$(LMDB_CFLAGS) $(INIH_CFLAGS)
 src_libappliance_la_LIBADD = keystore/libkeystore.la src/libreceipt.la \
