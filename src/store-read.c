@@ -75,40 +75,54 @@ copy_out(const MDB_val *v, char **out, size_t *len_out)
 	return RCPT_OK;
 }
 
-int
-rcpt_store_get_receipt(struct rcpt_store *s, const char *chain, uint64_t seq,
-    char **line_out, size_t *len_out, struct rcpt_diag *diag)
+/*
+ * One value of a database keyed by chain and number: a receipt by seq,
+ * a checkpoint by tree size.  @p what names the database, @p num the
+ * number, in messages.
+ */
+static int
+get_numbered(struct rcpt_store *s, int db, const char *what, const char *num,
+    int (*ok)(const void *, size_t), const char *chain, uint64_t n, char **out,
+    size_t *len_out, struct rcpt_diag *diag)
 {
 	uint8_t key[STORE_SEQKEY_MAX];
-	MDB_txn *txn;
+	MDB_txn *txn = NULL;
 	MDB_val k, v;
 	int r, rc;
 
-	if (line_out == NULL || s == NULL)
+	if (out == NULL || s == NULL)
 		return rcpt_diag(diag, RCPT_E_INVAL, "store: out: required");
-	*line_out = NULL;
+	*out = NULL;
 	if (len_out != NULL)
 		*len_out = 0;
 	if (!rcpt_store_name_ok(chain))
 		return rcpt_diag(diag, RCPT_E_INVAL, "chain: " STORE_NAME_RULE);
 	if ((r = rcpt_store_begin(s, MDB_RDONLY, &txn, diag)) != RCPT_OK)
 		return r;
-	store_val(&k, key, rcpt_store_seqkey(chain, seq, key));
-	rc = mdb_get(txn, s->dbi[STORE_DB_RECEIPTS], &k, &v);
+	store_val(&k, key, rcpt_store_seqkey(chain, n, key));
+	rc = mdb_get(txn, s->dbi[db], &k, &v);
 	if (rc == MDB_NOTFOUND)
 		r = rcpt_diag(diag, RCPT_E_NOT_FOUND,
-		    "receipts: chain %s seq %llu not found", chain,
-		    (unsigned long long)seq);
+		    "%s: chain %s %s %llu not found", what, chain, num,
+		    (unsigned long long)n);
 	else if (rc != 0)
-		r = rcpt_store_mdb_err(diag, rc, "receipts: get");
-	else if (!rcpt_store_line_ok(v.mv_data, v.mv_size))
+		r = rcpt_store_mdb_err(diag, rc, what);
+	else if (!ok(v.mv_data, v.mv_size))
 		r = rcpt_diag(diag, RCPT_E_CORRUPT,
-		    "receipts: chain %s seq %llu is damaged", chain,
-		    (unsigned long long)seq);
-	else if ((r = copy_out(&v, line_out, len_out)) != RCPT_OK)
+		    "%s: chain %s %s %llu is damaged", what, chain, num,
+		    (unsigned long long)n);
+	else if ((r = copy_out(&v, out, len_out)) != RCPT_OK)
 		r = rcpt_diag(diag, r, "store: out of memory");
 	rcpt_store_end(s, txn);
 	return r;
+}
+
+int
+rcpt_store_get_receipt(struct rcpt_store *s, const char *chain, uint64_t seq,
+    char **line_out, size_t *len_out, struct rcpt_diag *diag)
+{
+	return get_numbered(s, STORE_DB_RECEIPTS, "receipts", "seq",
+	    rcpt_store_line_ok, chain, seq, line_out, len_out, diag);
 }
 
 /* Grows *arr (of elements @p size) to hold one more; NULL on NOMEM. */
@@ -470,32 +484,6 @@ int
 rcpt_store_get_checkpoint(struct rcpt_store *s, const char *chain,
     uint64_t size, char **note_out, struct rcpt_diag *diag)
 {
-	uint8_t key[STORE_SEQKEY_MAX];
-	MDB_txn *txn = NULL;
-	MDB_val k, v;
-	int rc, r = RCPT_E_INTERNAL;
-
-	if (note_out == NULL || s == NULL)
-		return rcpt_diag(diag, RCPT_E_INVAL, "store: out: required");
-	*note_out = NULL;
-	if (!rcpt_store_name_ok(chain))
-		return rcpt_diag(diag, RCPT_E_INVAL, "chain: " STORE_NAME_RULE);
-	if ((r = rcpt_store_begin(s, MDB_RDONLY, &txn, diag)) != RCPT_OK)
-		return r;
-	store_val(&k, key, rcpt_store_seqkey(chain, size, key));
-	rc = mdb_get(txn, s->dbi[STORE_DB_CHECKPOINTS], &k, &v);
-	if (rc == MDB_NOTFOUND)
-		r = rcpt_diag(diag, RCPT_E_NOT_FOUND,
-		    "checkpoints: chain %s has none of size %llu", chain,
-		    (unsigned long long)size);
-	else if (rc != 0)
-		r = rcpt_store_mdb_err(diag, rc, "checkpoints: get");
-	else if (!rcpt_store_note_ok(v.mv_data, v.mv_size))
-		r = rcpt_diag(diag, RCPT_E_CORRUPT,
-		    "checkpoints: chain %s size %llu is damaged", chain,
-		    (unsigned long long)size);
-	else if ((r = copy_out(&v, note_out, NULL)) != RCPT_OK)
-		r = rcpt_diag(diag, r, "store: out of memory");
-	rcpt_store_end(s, txn);
-	return r;
+	return get_numbered(s, STORE_DB_CHECKPOINTS, "checkpoints", "size",
+	    rcpt_store_note_ok, chain, size, note_out, NULL, diag);
 }

@@ -225,11 +225,11 @@ tests_fuzz_fuzz_rpc_SOURCES = tests/fuzz/fuzz-rpc.c src/daemon/rpc.c \
 tests_fuzz_fuzz_rpc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_rpc_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_rpc_LDADD = $(tests_fuzz_fuzz_config_LDADD)
-tests_fuzz_fuzz_receipt_SOURCES = tests/fuzz/fuzz-receipt.c
+tests_fuzz_fuzz_receipt_SOURCES = tests/fuzz/fuzz-receipt.c tests/fuzz/fuzz-trust.h
 tests_fuzz_fuzz_receipt_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_receipt_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_receipt_LDADD = src/libreceipt.la $(JSONC_LIBS)
-tests_fuzz_fuzz_bundle_SOURCES = tests/fuzz/fuzz-bundle.c
+tests_fuzz_fuzz_bundle_SOURCES = tests/fuzz/fuzz-bundle.c tests/fuzz/fuzz-trust.h
 tests_fuzz_fuzz_bundle_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
 	$(ARCHIVE_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_bundle_LDFLAGS = -fsanitize=fuzzer
@@ -271,7 +271,8 @@ fuzz-run:
 	@echo "fuzz-run needs ./configure --enable-fuzzing (clang)" >&2; exit 2
 endif
 EXTRA_DIST += tests/fuzz/fuzz-jcs.c tests/fuzz/fuzz-config.c \
-	tests/fuzz/fuzz-rpc.c tests/fuzz/fuzz-receipt.c tests/fuzz/fuzz-bundle.c
+	tests/fuzz/fuzz-rpc.c tests/fuzz/fuzz-receipt.c tests/fuzz/fuzz-bundle.c \
+	tests/fuzz/fuzz-trust.h
 EXTRA_DIST += tests/fuzz/corpus-rpc tests/fuzz/corpus-receipt \
 	tests/fuzz/corpus-bundle
 
