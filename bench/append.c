@@ -70,6 +70,9 @@
 #define TARGET_P99_MS   10.0
 #define TARGET_RSS_KIB  (64L * 1024)
 
+/* The chain's sealing, "each" or "batch" (SPEC 1.2; --sealing). */
+static const char *sealing = "each";
+
 struct opts {
 	double seconds;
 	int counts[COUNTS_MAX]; /* client counts, in the order given */
@@ -147,6 +150,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: append [--seconds S] [--clients LIST] [--million] "
 	    "[--no-defaults]\n"
+	    "              [--sealing each|batch]\n"
 	    "  --seconds S     measured seconds of the daemon per client "
 	    "count, in %d\n"
 	    "                  rounds (0.5 to 600, default %.0f)\n"
@@ -158,7 +162,9 @@ usage(FILE *f)
 	    "                  and report the daemon's RSS after (minutes)\n"
 	    "  --no-defaults   skip the run with the daemon's default "
 	    "sign_threads\n"
-	    "                  and checkpoint settings\n",
+	    "                  and checkpoint settings\n"
+	    "  --sealing MODE  the chains' sealing: each (default) or batch,\n"
+	    "                  which signs once per commit (SPEC 1.2)\n",
 	    ROUNDS, SECONDS_DEFAULT, COUNTS_MAX, CLIENTS_MAX);
 }
 
@@ -198,6 +204,14 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->million = true;
 		} else if (strcmp(argv[i], "--no-defaults") == 0) {
 			o->defaults = false;
+		} else if (strcmp(argv[i], "--sealing") == 0 && i + 1 < argc) {
+			sealing = argv[++i];
+			if (strcmp(sealing, "each") != 0 &&
+			    strcmp(sealing, "batch") != 0) {
+				fprintf(stderr,
+				    "append: --sealing: want each or batch\n");
+				return RCPT_E_INVAL;
+			}
 		} else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
 			errno = 0;
 			o->seconds = strtod(argv[++i], &end);
@@ -313,9 +327,9 @@ dproc_init(struct env *e, struct dproc *dm, const char *name, bool bench)
 	    ";pin-file=%s\nproviders_dir = %s\n\n"
 	    "[principals]\nbench = uid:%lu\n\n"
 	    "[chain %s]\nappend = bench\nread = bench\nadmin = bench\n"
-	    "sealing = each\n%s",
+	    "sealing = %s\n%s",
 	    dm->sock, dm->store, threads, SOFTHSM_MODULE, e->pin, e->provdir,
-	    (unsigned long)getuid(), dm->chain,
+	    (unsigned long)getuid(), dm->chain, sealing,
 	    bench ? "checkpoint_every = 0\ncheckpoint_interval = 0\n" : "");
 	/* It grants access to chains: the daemon wants it private. */
 	if (fclose(f) != 0 || chmod(dm->conf, 0600) != 0) {
@@ -875,10 +889,10 @@ run(struct env *e, const struct opts *o, struct figs *f)
 	        RCPT_OK)
 		return r;
 	printf("daemon: %s, pid %ld: sign_threads = %d, chain %s"
-	       " sealing = each,\n  checkpoint_every = 0 and "
+	       " sealing = %s,\n  checkpoint_every = 0 and "
 	       "checkpoint_interval = 0 (checkpoints off, so that\n  they do "
 	       "not distort the figures), map_size 256M, map_max 16G\n",
-	    RECEIPTD, (long)e->main.pid, SIGN_THREADS, e->main.chain);
+	    RECEIPTD, (long)e->main.pid, SIGN_THREADS, e->main.chain, sealing);
 	printf("token: %s; the limits sign with the daemon's Ed25519 key "
 	       "(%d on the token)\n  through our own p11-kit instance of "
 	       "the module\n",
@@ -983,15 +997,16 @@ print_json(const struct opts *o, const struct env *e, const struct figs *f)
 	bool all = f->ok_ratio && f->ok_p99 && f->ok_rss;
 	int i;
 
-	printf("{\"bench\":\"append\",\"seconds\":%.1f,\"rounds\":%d,"
+	printf("{\"bench\":\"append\",\"sealing\":\"%s\",\"seconds\":%.1f,"
+	       "\"rounds\":%d,"
 	       "\"warmup\":%.2f,\"limit_seconds\":%.1f,\"nproc\":%ld,\"load\":%"
 	       ".2f,"
 	       "\"openssl\":\"%s\",\"softhsm\":\"%s\",\"fs\":\"%s\","
 	       "\"event_bytes\":%d,\"receipt_bytes\":%zu,\"sign_threads\":%d,"
 	       "\"checkpoints\":\"off\",\"results\":[",
-	    o->seconds, ROUNDS, f->warmup, f->limit, f->m.nproc, f->m.load,
-	    OpenSSL_version(OPENSSL_VERSION_STRING), f->softhsm, e->fs,
-	    EVENT_LEN, e->receipt_len, SIGN_THREADS);
+	    sealing, o->seconds, ROUNDS, f->warmup, f->limit, f->m.nproc,
+	    f->m.load, OpenSSL_version(OPENSSL_VERSION_STRING), f->softhsm,
+	    e->fs, EVENT_LEN, e->receipt_len, SIGN_THREADS);
 	for (i = 0; i < o->ncounts; i++) {
 		printf(i > 0 ? "," : "");
 		json_run(&f->runs[i]);
