@@ -31,7 +31,6 @@
 #define ORIGIN    "example.org/receiptd"
 #define FUTURE    "2999-01-01T00:00:00.000Z"
 #define ARGS_MAX  RCPT_TEST_ARGS_MAX
-#define SUPP_FILE VECTORS_DIR "/../lsan.supp"
 #define SOFT_WARN "provider software: signing keys are plain files"
 
 static char *tmp;                  /* per-suite scratch directory */
@@ -1288,31 +1287,10 @@ static CU_SuiteInfo suites[] = {
     CU_SUITE_INFO_NULL,
 };
 
-/*
- * A sanitized receiptctl reports SoftHSM's own leaks: they match
- * tests/lsan.supp only with full stacks (see tests/softhsm.c).
- */
-static int
-sanitizer_env(void)
-{
-	const char *old = getenv("ASAN_OPTIONS");
-	char asan[2048], lsan[4096];
-
-	(void)snprintf(asan, sizeof(asan),
-	    "%s%sfast_unwind_on_malloc=0:malloc_context_size=16",
-	    old != NULL ? old : "", old != NULL && old[0] != '\0' ? ":" : "");
-	if (setenv("ASAN_OPTIONS", asan, 1) != 0)
-		return -1;
-	if (getenv("LSAN_OPTIONS") != NULL)
-		return 0;
-	(void)snprintf(lsan, sizeof(lsan), "suppressions=%s", SUPP_FILE);
-	return setenv("LSAN_OPTIONS", lsan, 1);
-}
-
 int
 main(void)
 {
-	if (sanitizer_env() != 0)
+	if (rcpt_test_sanitizer_env() != 0)
 		return 1;
 	return rcpt_test_token_main(
 	    suites, 1, "receiptd-adm", &tok, &tok_status);

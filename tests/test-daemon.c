@@ -36,7 +36,6 @@
 #include "testlib.h"
 #include "verify.h"
 
-#define SUPP_FILE  VECTORS_DIR "/../lsan.supp"
 #define OTHER_UID  65533 /* no principal maps it */
 #define NOBODY_UID 65534 /* principal "auditor" */
 #define THREADS    16
@@ -1301,29 +1300,11 @@ static CU_SuiteInfo suites[] = {
     CU_SUITE_INFO_NULL,
 };
 
-/* Children (the daemon) get the same sanitizer settings. */
-static int
-sanitizer_env(void)
-{
-	const char *old = getenv("ASAN_OPTIONS");
-	char asan[2048], lsan[4096];
-
-	(void)snprintf(asan, sizeof(asan),
-	    "%s%sfast_unwind_on_malloc=0:malloc_context_size=16",
-	    old != NULL ? old : "", old != NULL && old[0] != '\0' ? ":" : "");
-	if (setenv("ASAN_OPTIONS", asan, 1) != 0)
-		return -1;
-	if (getenv("LSAN_OPTIONS") != NULL)
-		return 0;
-	(void)snprintf(lsan, sizeof(lsan), "suppressions=%s", SUPP_FILE);
-	return setenv("LSAN_OPTIONS", lsan, 1);
-}
-
 int
 main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
-	if (sanitizer_env() != 0)
+	if (rcpt_test_sanitizer_env() != 0)
 		return 1;
 	return rcpt_test_token_main(
 	    suites, 0, "receiptd-daemon", &tok, &tok_status);

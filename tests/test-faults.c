@@ -49,8 +49,7 @@
 #include "testlib.h"
 #include "verify.h"
 
-#define SUPP_FILE VECTORS_DIR "/../lsan.supp"
-#define LOADERS   16
+#define LOADERS 16
 
 static struct rcpt_test_token tok;
 static int tok_status = -1;
@@ -902,24 +901,6 @@ static CU_SuiteInfo suites[] = {
     CU_SUITE_INFO_NULL,
 };
 
-/* Children (the daemon) get the same sanitizer settings. */
-static int
-sanitizer_env(void)
-{
-	const char *old = getenv("ASAN_OPTIONS");
-	char asan[2048], lsan[4096];
-
-	(void)snprintf(asan, sizeof(asan),
-	    "%s%sfast_unwind_on_malloc=0:malloc_context_size=16",
-	    old != NULL ? old : "", old != NULL && old[0] != '\0' ? ":" : "");
-	if (setenv("ASAN_OPTIONS", asan, 1) != 0)
-		return -1;
-	if (getenv("LSAN_OPTIONS") != NULL)
-		return 0;
-	(void)snprintf(lsan, sizeof(lsan), "suppressions=%s", SUPP_FILE);
-	return setenv("LSAN_OPTIONS", lsan, 1);
-}
-
 int
 main(void)
 {
@@ -930,7 +911,7 @@ main(void)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (sanitizer_env() != 0)
+	if (rcpt_test_sanitizer_env() != 0)
 		return 1;
 	long_mode = lng != NULL && lng[0] != '\0' && strcmp(lng, "0") != 0;
 	rng = seed != NULL ? strtoull(seed, NULL, 10)

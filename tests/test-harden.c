@@ -37,7 +37,6 @@
 #include "softhsm.h"
 #include "testlib.h"
 
-#define SUPP_FILE VECTORS_DIR "/../lsan.supp"
 #define EXTRA_GID 65533u /* a supplementary group for the drop */
 #define NO_CAPS   "0000000000000000"
 
@@ -520,29 +519,11 @@ static CU_SuiteInfo suites[] = {
     CU_SUITE_INFO_NULL,
 };
 
-/* Children (the daemon) get the same sanitizer settings. */
-static int
-sanitizer_env(void)
-{
-	const char *old = getenv("ASAN_OPTIONS");
-	char asan[2048], lsan[4096];
-
-	(void)snprintf(asan, sizeof(asan),
-	    "%s%sfast_unwind_on_malloc=0:malloc_context_size=16",
-	    old != NULL ? old : "", old != NULL && old[0] != '\0' ? ":" : "");
-	if (setenv("ASAN_OPTIONS", asan, 1) != 0)
-		return -1;
-	if (getenv("LSAN_OPTIONS") != NULL)
-		return 0;
-	(void)snprintf(lsan, sizeof(lsan), "suppressions=%s", SUPP_FILE);
-	return setenv("LSAN_OPTIONS", lsan, 1);
-}
-
 int
 main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
-	if (sanitizer_env() != 0)
+	if (rcpt_test_sanitizer_env() != 0)
 		return 1;
 	return rcpt_test_token_main(
 	    suites, 0, "receiptd-harden", &tok, &tok_status);

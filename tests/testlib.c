@@ -254,3 +254,21 @@ rcpt_test_proc_clear(struct rcpt_test_proc *p)
 	free(p->err);
 	memset(p, 0, sizeof(*p));
 }
+
+int
+rcpt_test_sanitizer_env(void)
+{
+	const char *old = getenv("ASAN_OPTIONS");
+	char asan[2048], lsan[4096];
+
+	(void)snprintf(asan, sizeof(asan),
+	    "%s%sfast_unwind_on_malloc=0:malloc_context_size=16",
+	    old != NULL ? old : "", old != NULL && old[0] != '\0' ? ":" : "");
+	if (setenv("ASAN_OPTIONS", asan, 1) != 0)
+		return -1;
+	if (getenv("LSAN_OPTIONS") != NULL)
+		return 0;
+	(void)snprintf(
+	    lsan, sizeof(lsan), "suppressions=%s/../lsan.supp", VECTORS_DIR);
+	return setenv("LSAN_OPTIONS", lsan, 1);
+}

@@ -97,4 +97,12 @@ int rcpt_test_spawn(struct rcpt_test_proc *p, const char *prog, const char *dir,
 /** Frees the output of @p p and zeroes it. */
 void rcpt_test_proc_clear(struct rcpt_test_proc *p);
 
+/**
+ * Sets ASAN_OPTIONS (full stacks, so LSan suppressions match frames in
+ * libraries) and, unless already set, LSAN_OPTIONS with the project's
+ * suppressions, so that programs the tests spawn (receiptd, receiptctl)
+ * run under the same sanitizer settings.  Returns 0 or -1.
+ */
+int rcpt_test_sanitizer_env(void);
+
 #endif
