@@ -5,9 +5,9 @@
 set -eu
 
 PKGS="build-essential autoconf automake libtool autoconf-archive pkg-config
- libssl-dev libjson-c-dev liblmdb-dev libp11-kit-dev libarchive-dev libinih-dev
+ libssl-dev libsodium-dev libjson-c-dev liblmdb-dev libp11-kit-dev libarchive-dev libinih-dev
  libseccomp-dev libcunit1-dev softhsm2 opensc clang libclang-rt-14-dev valgrind cppcheck
- clang-format groff-base nodejs"
+ clang-format groff-base nodejs python3-nacl"
 [ "${1:-}" = "--ci" ] && PKGS="$PKGS git xz-utils"
 
 missing=""
