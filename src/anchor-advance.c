@@ -8,6 +8,15 @@
  * RFC 9162 consistency proof), and the checkpoint is signed over a
  * snapshot, stored durably, and only then written to the token, in the
  * order anchor.h argues for.  It does not decide when to checkpoint.
+ *
+ * A caller that keeps the Merkle frontier of what it stored (the roots
+ * of the perfect subtrees, 64 hashes at most) makes a checkpoint read
+ * only the leaves added since: O(k log n) rather than O(n), which on a
+ * chain of millions, checkpointed every thousand receipts, is the
+ * difference between a steady rate and one that falls as the chain
+ * grows.  The frontier is built once from every leaf, after the store
+ * was proven to extend the anchor; from then on the tree is extended
+ * from it, so it extends the anchor by construction.
  */
 #include "config.h"
 
@@ -18,6 +27,7 @@
 #include "anchor-int.h"
 #include "anchor.h"
 #include "checkpoint.h"
+#include "mem.h"
 
 /* 1 when @p a and @p b encode to the same bytes. */
 static int
@@ -66,6 +76,73 @@ token_is_known(struct rcpt_ks_provider *ks, const char *chain,
 	return RCPT_OK;
 }
 
+/* Pushes leaves f->size .. n - 1 of @p snap onto @p f. */
+static int
+extend(struct rcpt_store_snap *snap, struct rcpt_merkle_acc *f, uint64_t n,
+    struct rcpt_diag *diag)
+{
+	uint8_t leaf[RCPT_HASH_LEN];
+	int r;
+
+	while (f->size < n) {
+		r = rcpt_store_leaf(snap, f->size, leaf);
+		if (r == RCPT_E_NOT_FOUND)
+			return rcpt_diag(diag, RCPT_E_CORRUPT,
+			    "leaves: the store lacks leaf %" PRIu64
+			    " below its recorded size %" PRIu64,
+			    f->size, n);
+		if (r != RCPT_OK)
+			return rcpt_diag(
+			    diag, r, "leaves: %s", rcpt_strerror(r));
+		rcpt_merkle_acc_push(f, leaf);
+	}
+	return RCPT_OK;
+}
+
+/*
+ * The root of the store's @p n leaves and a proof that they extend
+ * @p known: from the frontier @p fr when it is usable (built, at least
+ * as large as @p known, not larger than the store), else from every
+ * leaf, building @p fr when asked.  @p fr is updated in place; the
+ * caller keeps its old value until the checkpoint is done.
+ */
+static int
+root_of(struct rcpt_store_snap *snap, const char *chain,
+    const struct rcpt_anchor *known, uint64_t n, struct rcpt_merkle_acc *fr,
+    uint8_t root[RCPT_HASH_LEN], struct rcpt_diag *diag)
+{
+	uint8_t check[RCPT_HASH_LEN];
+	int r;
+
+	if (fr != NULL && fr->size > n)
+		return rcpt_diag(diag, RCPT_E_ANCHOR,
+		    "chain %s: store has %" PRIu64
+		    " receipts but this process stored %" PRIu64
+		    ": the store was rolled back or truncated",
+		    chain, n, fr->size);
+	if (fr != NULL && fr->size > 0 && fr->size >= known->size) {
+		if ((r = extend(snap, fr, n, diag)) != RCPT_OK)
+			return r;
+		rcpt_merkle_acc_root(fr, root);
+		return RCPT_OK;
+	}
+	if ((r = rcpt_anchor_store_root(snap, n, root, diag)) != RCPT_OK)
+		return r;
+	if (known->size > 0 && (r = rcpt_anchor_prove_extends(
+	                            snap, known, n, root, diag)) != RCPT_OK)
+		return r;
+	if (fr == NULL)
+		return RCPT_OK;
+	memset(fr, 0, sizeof(*fr));
+	if ((r = extend(snap, fr, n, diag)) != RCPT_OK)
+		return r;
+	rcpt_merkle_acc_root(fr, check);
+	if (memcmp(check, root, RCPT_HASH_LEN) != 0)
+		return rcpt_diag(diag, RCPT_E_INTERNAL,
+		    "leaves: the frontier's root is not the tree's");
+	return RCPT_OK;
+}
+
 /*
  * Reads the record and the root of the store's current tree from one
  * snapshot and proves that it extends @p known; the snapshot is over
@@ -73,8 +150,9 @@ token_is_known(struct rcpt_ks_provider *ks, const char *chain,
  */
 static int
 measure(struct rcpt_store *s, const char *chain,
-    const struct rcpt_anchor *known, struct rcpt_store_chain *rec,
-    struct rcpt_anchor *next, struct rcpt_diag *diag)
+    const struct rcpt_anchor *known, struct rcpt_merkle_acc *fr,
+    struct rcpt_store_chain *rec, struct rcpt_anchor *next,
+    struct rcpt_diag *diag)
 {
 	struct rcpt_store_snap *snap = NULL;
 	struct rcpt_diag tmp;
@@ -112,13 +190,7 @@ measure(struct rcpt_store *s, const char *chain,
 	}
 	memcpy(next->chain, chain, strlen(chain) + 1);
 	next->size = rec->size;
-	if ((r = rcpt_anchor_store_root(snap, rec->size, next->root, diag)) !=
-	    RCPT_OK)
-		goto out;
-	if (known->size > 0 && (r = rcpt_anchor_prove_extends(snap, known,
-	                            rec->size, next->root, diag)) != RCPT_OK)
-		goto out;
-	r = RCPT_OK;
+	r = root_of(snap, chain, known, rec->size, fr, next->root, diag);
 out:
 	rcpt_store_snap_end(snap);
 	return r;
@@ -147,15 +219,48 @@ move_anchor(struct rcpt_ks_provider *ks, const struct rcpt_anchor *next,
 	return rcpt_diag(diag, r, "%s", rcpt_diag_msg(&tmp, r));
 }
 
+/* Signs and stores the checkpoint of @p next, then moves the anchor. */
+static int
+finish(struct rcpt_store *s, struct rcpt_ks_provider *ks,
+    const struct rcpt_signer *signer, const char *chain, const char *origin,
+    struct rcpt_anchor *known, const struct rcpt_store_chain *rec,
+    const struct rcpt_anchor *next, char **note_out, struct rcpt_diag *diag)
+{
+	char *note = NULL;
+	int r;
+
+	if (strcmp(signer->kid, rec->active_kid) != 0)
+		return rcpt_diag(diag, RCPT_E_INVAL,
+		    "signer: a checkpoint is signed by the chain's active key");
+	/* The record's origin was tied to the genesis when it was checked. */
+	if (strcmp(origin, rec->origin) != 0)
+		return rcpt_diag(diag, RCPT_E_CORRUPT,
+		    "chain %s: record: origin is not the chain's origin",
+		    chain);
+	/* Store first: the anchor must never describe what is not durable. */
+	if ((r = rcpt_anchor_sign_store(
+	         s, signer, origin, next, &note, diag)) != RCPT_OK)
+		return r;
+	/* The token holds @p known; the same anchor again needs no write. */
+	if (!same_anchor(known, next) &&
+	    (r = move_anchor(ks, next, diag)) != RCPT_OK) {
+		free(note);
+		return r;
+	}
+	*known = *next;
+	*note_out = note;
+	return RCPT_OK;
+}
+
 int
 rcpt_anchor_advance(struct rcpt_store *s, struct rcpt_ks_provider *ks,
     const struct rcpt_signer *signer, const char *chain, const char *origin,
-    struct rcpt_anchor *known, char **note_out, uint64_t *size_out,
-    struct rcpt_diag *diag)
+    struct rcpt_anchor *known, struct rcpt_merkle_acc *frontier,
+    char **note_out, uint64_t *size_out, struct rcpt_diag *diag)
 {
 	struct rcpt_store_chain rec;
 	struct rcpt_anchor next;
-	char *note = NULL;
+	struct rcpt_merkle_acc *fr = NULL;
 	int r = RCPT_E_INTERNAL;
 
 	if (note_out == NULL)
@@ -179,30 +284,24 @@ rcpt_anchor_advance(struct rcpt_store *s, struct rcpt_ks_provider *ks,
 		return rcpt_diag(diag, RCPT_E_INVAL,
 		    "known: the anchor of another chain than %s", chain);
 
-	if ((r = token_is_known(ks, chain, known, diag)) != RCPT_OK ||
-	    (r = measure(s, chain, known, &rec, &next, diag)) != RCPT_OK)
-		return r;
-	if (strcmp(signer->kid, rec.active_kid) != 0)
-		return rcpt_diag(diag, RCPT_E_INVAL,
-		    "signer: a checkpoint is signed by the chain's active key");
-	/* The record's origin was tied to the genesis when it was checked. */
-	if (strcmp(origin, rec.origin) != 0)
-		return rcpt_diag(diag, RCPT_E_CORRUPT,
-		    "chain %s: record: origin is not the chain's origin",
-		    chain);
-	/* Store first: the anchor must never describe what is not durable. */
-	if ((r = rcpt_anchor_sign_store(
-	         s, signer, origin, &next, &note, diag)) != RCPT_OK)
-		return r;
-	/* The token holds @p known; the same anchor again needs no write. */
-	if (!same_anchor(known, &next) &&
-	    (r = move_anchor(ks, &next, diag)) != RCPT_OK) {
-		free(note);
+	if (frontier != NULL) {
+		if ((fr = rcpt_malloc(sizeof(*fr))) == NULL)
+			return rcpt_diag(diag, RCPT_E_NOMEM, "out of memory");
+		*fr = *frontier;
+	}
+	r = token_is_known(ks, chain, known, diag);
+	if (r == RCPT_OK)
+		r = measure(s, chain, known, fr, &rec, &next, diag);
+	if (r != RCPT_OK) {
+		free(fr);
 		return r;
 	}
-	*known = next;
-	*note_out = note;
-	if (size_out != NULL)
+	r = finish(
+	    s, ks, signer, chain, origin, known, &rec, &next, note_out, diag);
+	if (r == RCPT_OK && fr != NULL)
+		*frontier = *fr;
+	free(fr);
+	if (r == RCPT_OK && size_out != NULL)
 		*size_out = next.size;
-	return RCPT_OK;
+	return r;
 }

@@ -208,8 +208,15 @@ int rcpt_anchor_checkpoint(struct rcpt_store *s, struct rcpt_ks_provider *ks,
  * last read or wrote; size 0 means "none yet", then the token must hold
  * none), proves with the store's leaves that the store's current tree
  * extends it, signs a checkpoint of the current size with @p signer,
- * stores it durably and moves the anchor, updating @p known.  O(n) leaf
- * reads for the root; no receipt is re-verified.
+ * stores it durably and moves the anchor, updating @p known.  No
+ * receipt is re-verified.  Without @p frontier every leaf is read for
+ * the root and the proof (O(n)).  With it (the caller's, zeroed at
+ * first) the first call does that and then keeps in @p frontier the
+ * Merkle frontier of the store's leaves; later calls read only the
+ * leaves added since (O(k log n)): the tree then extends the anchor by
+ * construction, and old leaves are not read again, so an edit of them
+ * shows at the next start-up check rather than here.  A store smaller
+ * than the frontier is refused as rolled back.
  * When the store has not grown, a fresh checkpoint of the same size is
  * signed and stored; its root must be @p known's, and the token is not
  * written again.  A token write reported as failed is read back and
@@ -218,6 +225,7 @@ int rcpt_anchor_checkpoint(struct rcpt_store *s, struct rcpt_ks_provider *ks,
  * @param[in] origin the chain's origin (from its verified genesis); the
  * record must name the same.
  * @param[in,out] known borrowed; the anchor of @p chain, or size 0.
+ * @param[in,out] frontier may be NULL; updated only on success.
  * @param[out] note_out caller frees with free(); NULL on failure.
  * @param[out] size_out may be NULL; the checkpoint's tree size.
  * @return RCPT_OK; RCPT_E_ANCHOR (the token's anchor is not @p known, or
@@ -231,7 +239,8 @@ int rcpt_anchor_checkpoint(struct rcpt_store *s, struct rcpt_ks_provider *ks,
  */
 int rcpt_anchor_advance(struct rcpt_store *s, struct rcpt_ks_provider *ks,
     const struct rcpt_signer *signer, const char *chain, const char *origin,
-    struct rcpt_anchor *known, char **note_out, uint64_t *size_out,
+    struct rcpt_anchor *known, struct rcpt_merkle_acc *frontier,
+    char **note_out, uint64_t *size_out,
     struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 #endif

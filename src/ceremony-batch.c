@@ -171,14 +171,25 @@ out:
 	return r;
 }
 
+/* A batch between rcpt_ceremony_batch_make() and _end(). */
+struct rcpt_ceremony_batch {
+	struct rcpt_store *store; /* borrowed from the handle */
+	char chain[RCPT_CHAIN_MAX + 1];
+	char kid[RCPT_KID_LEN + 1];       /* the active key when it was made */
+	struct start st;                  /* the handle's tip before it */
+	struct rcpt_ceremony_item *items; /* borrowed */
+	struct slot *sl;
+	size_t n;
+	int failed; /* _store() gave its items the error already */
+};
+
 /*
  * Writes every built receipt and the record with the last one as tip,
  * after checking that the stored tip is the one the batch links to
  * (the handle is the chain's only writer).
  */
 static int
-put_batch(struct rcpt_store_txn *t, const struct rcpt_ceremony *c,
-    const struct start *st, const struct slot *sl, size_t n,
+put_batch(struct rcpt_store_txn *t, const struct rcpt_ceremony_batch *b,
     struct rcpt_diag *diag)
 {
 	struct rcpt_store_chain rec;
@@ -186,21 +197,20 @@ put_batch(struct rcpt_store_txn *t, const struct rcpt_ceremony *c,
 	size_t i;
 	int r;
 
-	if ((r = rcpt_store_txn_get_chain(t, c->chain.name, &rec, diag)) !=
-	    RCPT_OK)
+	if ((r = rcpt_store_txn_get_chain(t, b->chain, &rec, diag)) != RCPT_OK)
 		return r;
-	if (rec.size != st->next_seq ||
-	    memcmp(rec.tip_hash, st->prev_hash, RCPT_HASH_LEN) != 0)
+	if (rec.size != b->st.next_seq ||
+	    memcmp(rec.tip_hash, b->st.prev_hash, RCPT_HASH_LEN) != 0)
 		return rcpt_diag(diag, RCPT_E_CORRUPT,
 		    "chain %s: the stored tip is not the one this handle "
 		    "links to",
-		    c->chain.name);
-	for (i = 0; i < n; i++) {
-		if (!sl[i].built)
+		    b->chain);
+	for (i = 0; i < b->n; i++) {
+		if (!b->sl[i].built)
 			continue;
-		tip = &sl[i].rc;
+		tip = &b->sl[i].rc;
 		if ((r = rcpt_store_put_receipt(t, tip->chain, tip->seq,
-		         sl[i].line, sl[i].len, tip->entry_hash, diag)) !=
+		         b->sl[i].line, b->sl[i].len, tip->entry_hash, diag)) !=
 		    RCPT_OK)
 			return r;
 	}
@@ -209,7 +219,7 @@ put_batch(struct rcpt_store_txn *t, const struct rcpt_ceremony *c,
 	rec.size = tip->seq + 1;
 	memcpy(rec.tip_hash, tip->entry_hash, RCPT_HASH_LEN);
 	memcpy(rec.tip_ts, tip->ts, sizeof(rec.tip_ts));
-	memcpy(rec.active_kid, c->chain.kid, sizeof(rec.active_kid));
+	memcpy(rec.active_kid, b->kid, sizeof(rec.active_kid));
 	return rcpt_store_put_chain(t, &rec, diag);
 }
 
@@ -219,8 +229,7 @@ put_batch(struct rcpt_store_txn *t, const struct rcpt_ceremony *c,
  * commit): it is run once more.
  */
 static int
-write_batch(struct rcpt_ceremony *c, const struct start *st,
-    const struct slot *sl, size_t n, struct rcpt_diag *diag)
+write_batch(const struct rcpt_ceremony_batch *b, struct rcpt_diag *diag)
 {
 	struct rcpt_store_txn *t = NULL;
 	struct rcpt_diag tmp;
@@ -228,9 +237,9 @@ write_batch(struct rcpt_ceremony *c, const struct start *st,
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		rcpt_diag_clear(&tmp);
-		if ((r = rcpt_store_txn_begin(c->store, &t, &tmp)) != RCPT_OK)
+		if ((r = rcpt_store_txn_begin(b->store, &t, &tmp)) != RCPT_OK)
 			break;
-		if ((r = put_batch(t, c, st, sl, n, &tmp)) == RCPT_OK)
+		if ((r = put_batch(t, b, &tmp)) == RCPT_OK)
 			r = rcpt_store_txn_commit(t, &tmp);
 		else
 			rcpt_store_txn_abort(t);
@@ -258,20 +267,64 @@ fail_items(struct rcpt_ceremony_item *items, const struct slot *sl, size_t n,
 	}
 }
 
-int
-rcpt_ceremony_append_batch(struct rcpt_ceremony *c,
-    struct rcpt_ceremony_item *items, size_t n,
-    rcpt_ceremony_sign_many_fn sign_many, void *sign_ctx, size_t *n_ok_out,
-    struct rcpt_diag *diag)
+static void
+free_slots(struct slot *sl, size_t n)
 {
-	struct slot *sl = NULL;
-	struct start st;
+	size_t i;
+
+	if (sl == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(sl[i].line);
+		rcpt_receipt_clear(&sl[i].rc);
+	}
+	free(sl);
+}
+
+/* The handle back at @p st: what a batch that is not stored leaves. */
+static void
+rewind_to(struct rcpt_ceremony *c, const struct start *st)
+{
+	c->chain.next_seq = st->next_seq;
+	memcpy(c->chain.prev_hash, st->prev_hash, RCPT_HASH_LEN);
+	memcpy(c->chain.last_ts, st->last_ts, sizeof(st->last_ts));
+}
+
+/* Serializes every built receipt; @return how many, or -1 (see @p r). */
+static int
+serialize_slots(struct slot *sl, size_t n, size_t *n_ok, struct rcpt_diag *why)
+{
+	size_t i;
+	int r;
+
+	*n_ok = 0;
+	for (i = 0; i < n; i++) {
+		if (!sl[i].built)
+			continue;
+		if ((r = rcpt_receipt_serialize(
+		         &sl[i].rc, &sl[i].line, &sl[i].len)) != RCPT_OK)
+			return rcpt_diag(why, r,
+			    "seq %" PRIu64 ": the receipt cannot be written",
+			    sl[i].rc.seq);
+		(*n_ok)++;
+	}
+	return RCPT_OK;
+}
+
+int
+rcpt_ceremony_batch_make(struct rcpt_ceremony *c,
+    struct rcpt_ceremony_item *items, size_t n,
+    rcpt_ceremony_sign_many_fn sign_many, void *sign_ctx,
+    struct rcpt_ceremony_batch **out, struct rcpt_diag *diag)
+{
+	struct rcpt_ceremony_batch *b = NULL;
 	struct rcpt_diag why;
 	size_t i, n_ok = 0;
-	int r = RCPT_E_INTERNAL;
+	int r;
 
-	if (n_ok_out != NULL)
-		*n_ok_out = 0;
+	if (out == NULL)
+		return rcpt_diag(diag, RCPT_E_INVAL, "out: required");
+	*out = NULL;
 	if (items == NULL && n > 0)
 		return rcpt_diag(diag, RCPT_E_INVAL, "items: missing");
 	for (i = 0; i < n; i++) {
@@ -287,58 +340,111 @@ rcpt_ceremony_append_batch(struct rcpt_ceremony *c,
 	}
 	if (n == 0)
 		return RCPT_OK;
-	if ((sl = rcpt_calloc(n, sizeof(*sl))) == NULL) {
+	if ((b = rcpt_calloc(1, sizeof(*b))) == NULL ||
+	    (b->sl = rcpt_calloc(n, sizeof(*b->sl))) == NULL) {
+		free(b);
 		r = rcpt_diag(&why, RCPT_E_NOMEM, "out of memory");
 		fail_items(items, NULL, n, r, &why);
 		return rcpt_ceremony_pass(diag, r, &why);
 	}
-	st.next_seq = c->chain.next_seq;
-	memcpy(st.prev_hash, c->chain.prev_hash, RCPT_HASH_LEN);
-	memcpy(st.last_ts, c->chain.last_ts, sizeof(st.last_ts));
+	b->store = c->store;
+	b->items = items;
+	b->n = n;
+	memcpy(b->chain, c->chain.name, sizeof(b->chain));
+	memcpy(b->kid, c->chain.kid, sizeof(b->kid));
+	b->st.next_seq = c->chain.next_seq;
+	memcpy(b->st.prev_hash, c->chain.prev_hash, RCPT_HASH_LEN);
+	memcpy(b->st.last_ts, c->chain.last_ts, sizeof(b->st.last_ts));
 
-	if ((r = build_slots(c, items, sl, n, &why)) != RCPT_OK ||
-	    (r = sign_slots(c, sl, n, sign_many, sign_ctx, &why)) != RCPT_OK)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (!sl[i].built)
-			continue;
-		if ((r = rcpt_receipt_serialize(
-		         &sl[i].rc, &sl[i].line, &sl[i].len)) != RCPT_OK) {
-			(void)rcpt_diag(&why, r,
-			    "seq %" PRIu64 ": the receipt cannot be written",
-			    sl[i].rc.seq);
-			goto out;
-		}
-		n_ok++;
+	if ((r = build_slots(c, items, b->sl, n, &why)) != RCPT_OK ||
+	    (r = sign_slots(c, b->sl, n, sign_many, sign_ctx, &why)) !=
+	        RCPT_OK ||
+	    (r = serialize_slots(b->sl, n, &n_ok, &why)) != RCPT_OK) {
+		/* Nothing was stored: the handle goes back to its tip. */
+		rewind_to(c, &b->st);
+		fail_items(items, b->sl, n, r, &why);
+		free_slots(b->sl, n);
+		free(b);
+		return rcpt_ceremony_pass(diag, r, &why);
 	}
-	if (n_ok > 0 && (r = write_batch(c, &st, sl, n, &why)) != RCPT_OK)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (!sl[i].built)
-			continue;
-		items[i].result = RCPT_OK;
-		items[i].line = sl[i].line;
-		items[i].len = sl[i].len;
-		sl[i].line = NULL;
+	if (n_ok == 0) {
+		free_slots(b->sl, n);
+		free(b);
+		return RCPT_OK;
 	}
+	*out = b;
+	return RCPT_OK;
+}
+
+int
+rcpt_ceremony_batch_store(struct rcpt_ceremony_batch *b, struct rcpt_diag *diag)
+{
+	struct rcpt_diag why;
+	size_t i;
+	int r;
+
+	if (b == NULL)
+		return rcpt_diag(diag, RCPT_E_INVAL, "batch: required");
+	rcpt_diag_clear(&why);
+	if ((r = write_batch(b, &why)) != RCPT_OK) {
+		fail_items(b->items, b->sl, b->n, r, &why);
+		b->failed = 1;
+		return rcpt_ceremony_pass(diag, r, &why);
+	}
+	for (i = 0; i < b->n; i++) {
+		if (!b->sl[i].built)
+			continue;
+		b->items[i].result = RCPT_OK;
+		b->items[i].line = b->sl[i].line;
+		b->items[i].len = b->sl[i].len;
+		b->sl[i].line = NULL;
+	}
+	return RCPT_OK;
+}
+
+void
+rcpt_ceremony_batch_end(struct rcpt_ceremony *c, struct rcpt_ceremony_batch *b,
+    int stored, int r, const struct rcpt_diag *why)
+{
+	if (b == NULL)
+		return;
+	if (!stored) {
+		rewind_to(c, &b->st);
+		if (!b->failed)
+			fail_items(b->items, b->sl, b->n,
+			    r == RCPT_OK ? RCPT_E_INTERNAL : r, why);
+	}
+	free_slots(b->sl, b->n);
+	free(b);
+}
+
+int
+rcpt_ceremony_append_batch(struct rcpt_ceremony *c,
+    struct rcpt_ceremony_item *items, size_t n,
+    rcpt_ceremony_sign_many_fn sign_many, void *sign_ctx, size_t *n_ok_out,
+    struct rcpt_diag *diag)
+{
+	struct rcpt_ceremony_batch *b = NULL;
+	size_t i, n_ok = 0;
+	int r;
+
+	if (n_ok_out != NULL)
+		*n_ok_out = 0;
+	if ((r = rcpt_ceremony_batch_make(
+	         c, items, n, sign_many, sign_ctx, &b, diag)) != RCPT_OK)
+		return r;
+	if (b == NULL)
+		return RCPT_OK; /* nothing to store */
+	r = rcpt_ceremony_batch_store(b, diag);
+	rcpt_ceremony_batch_end(c, b, r == RCPT_OK, r, NULL);
+	if (r != RCPT_OK)
+		return r;
+	for (i = 0; i < n; i++)
+		if (items[i].result == RCPT_OK)
+			n_ok++;
 	if (n_ok_out != NULL)
 		*n_ok_out = n_ok;
-	r = RCPT_OK;
-out:
-	if (r != RCPT_OK) {
-		/* Nothing was stored: the handle goes back to its tip. */
-		c->chain.next_seq = st.next_seq;
-		memcpy(c->chain.prev_hash, st.prev_hash, RCPT_HASH_LEN);
-		memcpy(c->chain.last_ts, st.last_ts, sizeof(st.last_ts));
-		fail_items(items, sl, n, r, &why);
-		r = rcpt_ceremony_pass(diag, r, &why);
-	}
-	for (i = 0; i < n; i++) {
-		free(sl[i].line);
-		rcpt_receipt_clear(&sl[i].rc);
-	}
-	free(sl);
-	return r;
+	return RCPT_OK;
 }
 
 void

@@ -267,6 +267,53 @@ int rcpt_ceremony_append_batch(struct rcpt_ceremony *c,
     rcpt_ceremony_sign_many_fn sign_many, void *sign_ctx, size_t *n_ok_out,
     struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
+/*
+ * The same in two steps, so that a batch can be made (built, signed)
+ * while the one before it is being stored: the writer's pipeline.
+ */
+
+/** A commit batch made but not yet stored or given up. */
+struct rcpt_ceremony_batch;
+
+/**
+ * The first half of rcpt_ceremony_append_batch(): builds, links, signs
+ * and serializes the batch, and moves the handle's tip past it, so that
+ * the next batch can be made on top before this one is stored.  Until
+ * rcpt_ceremony_batch_end() the handle has no other use than making
+ * further batches.  On failure nothing changes: every item not refused
+ * on its own gets the error and @p out is NULL; also NULL (with
+ * RCPT_OK) when every item was refused on its own.
+ * @param[in,out] items borrowed until rcpt_ceremony_batch_end().
+ * @return as rcpt_ceremony_append_batch(), without the storage errors.
+ */
+int rcpt_ceremony_batch_make(struct rcpt_ceremony *c,
+    struct rcpt_ceremony_item *items, size_t n,
+    rcpt_ceremony_sign_many_fn sign_many, void *sign_ctx,
+    struct rcpt_ceremony_batch **out, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * The second half: ONE durable transaction holding every receipt of
+ * @p b and the chain record.  It reads nothing of the handle, so it
+ * may run on another thread while the next batch is made; batches must
+ * be stored in the order they were made, each only after the one before
+ * it was stored.  On success each built item gets RCPT_OK and its line;
+ * on failure each item not refused on its own gets the error.
+ * @return RCPT_OK, or as rcpt_ceremony_append_batch().
+ */
+int rcpt_ceremony_batch_store(
+    struct rcpt_ceremony_batch *b, struct rcpt_diag *diag) RCPT_MUST_CHECK;
+
+/**
+ * Ends @p b (accepts NULL).  When @p stored is 0 the batch was not
+ * stored: its items not refused on their own get @p r with @p why
+ * (unless rcpt_ceremony_batch_store() already failed them), and the
+ * handle goes back to the tip before @p b, dropping any batch made on
+ * top of it: end those first, newest first, also with @p stored 0.
+ */
+void rcpt_ceremony_batch_end(struct rcpt_ceremony *c,
+    struct rcpt_ceremony_batch *b, int stored, int r,
+    const struct rcpt_diag *why);
+
 /**
  * The tip as the handle knows it (what it last committed): size and
  * entry_hash of seq size - 1.  Either output may be NULL.

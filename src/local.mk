@@ -92,6 +92,7 @@ src_receiptd_SOURCES = \
 	src/daemon/methods.c \
 	src/daemon/methods-admin.c \
 	src/daemon/writer.c \
+	src/daemon/committer.c \
 	src/daemon/signpool.c \
 	src/daemon/harden.c src/daemon/harden.h \
 	src/daemon/reload.c

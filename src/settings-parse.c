@@ -78,6 +78,7 @@ enum key {
 	K_DEPTH,
 	K_TAGS,
 	K_BATCH,
+	K_BATCH_WAIT,
 	K_CONNECTIONS,
 	K_SEALING,
 	K_APPEND,
@@ -112,6 +113,7 @@ static const struct {
     [K_DEPTH] = {"depth", SECT_LIMITS},
     [K_TAGS] = {"tags", SECT_LIMITS},
     [K_BATCH] = {"batch", SECT_LIMITS},
+    [K_BATCH_WAIT] = {"batch_wait", SECT_LIMITS},
     [K_CONNECTIONS] = {"connections", SECT_LIMITS},
     [K_SEALING] = {"sealing", SECT_CHAIN},
     [K_APPEND] = {"append", SECT_CHAIN},
@@ -466,6 +468,9 @@ set_key(struct parse *p, enum key k, const char *v)
 		if ((r = set_uint(p, v, 1, 65536, &n)) == RCPT_OK)
 			c->batch_max = (size_t)n;
 		return r;
+	case K_BATCH_WAIT:
+		return took(
+		    p, rcpt_cfg_wait_parse(v, &c->batch_wait_us, &why), &why);
 	case K_CONNECTIONS:
 		if ((r = set_uint(p, v, 1, 65536, &n)) == RCPT_OK)
 			c->connections_max = (size_t)n;
@@ -814,6 +819,7 @@ cfg_new(const char *name)
 	c->depth = RCPT_CFG_DEPTH_DEFAULT;
 	c->tags_max = RCPT_CFG_TAGS_DEFAULT;
 	c->batch_max = RCPT_CFG_BATCH_DEFAULT;
+	c->batch_wait_us = RCPT_CFG_WAIT_DEFAULT_US;
 	c->connections_max = RCPT_CFG_CONN_DEFAULT;
 	return c;
 }

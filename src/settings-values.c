@@ -21,7 +21,8 @@
 #include "mem.h"
 #include "settings.h"
 
-#define INTERVAL_MAX   86400 /* seconds of checkpoint_interval */
+#define INTERVAL_MAX   86400   /* seconds of checkpoint_interval */
+#define WAIT_MAX_US    1000000 /* [limits] batch_wait: 1 s */
 #define RETENTION_MAX  1000
 #define ID_MAX         4294967294u /* (uid_t)-1 means "no change" */
 #define LOGIN_MAX      256
@@ -246,6 +247,29 @@ rcpt_cfg_interval_parse(const char *s, int64_t *ms_out, struct rcpt_diag *why)
 		    "m or h",
 		    INTERVAL_MAX);
 	*ms_out = (int64_t)(n * unit * 1000);
+	return RCPT_OK;
+}
+
+int
+rcpt_cfg_wait_parse(const char *s, int64_t *us_out, struct rcpt_diag *why)
+{
+	size_t len = strlen(s);
+	uint64_t n, unit = 0;
+
+	if (len > 2 && strcmp(s + len - 2, "ms") == 0)
+		unit = 1000;
+	else if (len > 2 && strcmp(s + len - 2, "us") == 0)
+		unit = 1;
+	if (unit != 0)
+		len -= 2;
+	while (unit != 0 && len > 0 && is_blank(s[len - 1]))
+		len--;
+	/* A bare number is only allowed for 0: "2" is too easy to misread. */
+	if (!parse_dec(s, len, unit == 0 ? 0 : WAIT_MAX_US / unit, &n))
+		return rcpt_diag(why, RCPT_E_CONFIG,
+		    "expected 0, or a number of ms or us up to 1000 ms "
+		    "(for example 2 ms or 500 us)");
+	*us_out = (int64_t)(n * (unit == 0 ? 1 : unit));
 	return RCPT_OK;
 }
 

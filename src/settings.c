@@ -366,8 +366,14 @@ rcpt_cfg_print(const struct rcpt_cfg *c, FILE *f)
 		fprintf(f, "providers_dir = %s\n", c->providers_dir);
 	fprintf(f, "\n[limits]\ndata_max = %zu\ndepth = %d\ntags = %zu\n",
 	    c->data_max, c->depth, c->tags_max);
-	fprintf(f, "batch = %zu\nconnections = %zu\n", c->batch_max,
-	    c->connections_max);
+	fprintf(f, "batch = %zu\n", c->batch_max);
+	if (c->batch_wait_us % 1000 == 0)
+		fprintf(f, "batch_wait = %lld ms\n",
+		    (long long)(c->batch_wait_us / 1000));
+	else
+		fprintf(
+		    f, "batch_wait = %lld us\n", (long long)c->batch_wait_us);
+	fprintf(f, "connections = %zu\n", c->connections_max);
 	fprintf(f, "\n[principals]\n");
 	for (i = 0; i < c->n_principals; i++) {
 		const struct rcpt_cfg_principal *pr = &c->principals[i];

@@ -14,7 +14,7 @@
  *   [daemon]      socket, socket_mode, store, map_size, map_max, origin,
  *                 sign_threads, production, user, group, groups, seccomp
  *   [provider]    name, config, providers_dir
- *   [limits]      data_max, depth, tags, batch, connections
+ *   [limits]      data_max, depth, tags, batch, batch_wait, connections
  *   [principals]  NAME = uid:N | gid:N | user:LOGIN | group:NAME, ...
  *   [chain NAME]  sealing, append, read, admin (principal lists),
  *                 retention, checkpoint_every, checkpoint_interval
@@ -51,6 +51,7 @@
 #define RCPT_CFG_DATA_DEFAULT        ((size_t)1 << 20)
 #define RCPT_CFG_TAGS_DEFAULT        32    /* SPEC 1: at most 32 */
 #define RCPT_CFG_BATCH_DEFAULT       256   /* receipts in one commit */
+#define RCPT_CFG_WAIT_DEFAULT_US     0     /* batch_wait */
 #define RCPT_CFG_CONN_DEFAULT        1024  /* open connections */
 #define RCPT_CFG_SIGNERS_DEFAULT     2     /* signing threads */
 #define RCPT_CFG_MODE_DEFAULT        0660  /* socket_mode */
@@ -126,10 +127,11 @@ struct rcpt_cfg {
 	char *provider_config; /* the provider's config string; required */
 	char *providers_dir;   /* NULL: the build's PROVIDERS_DIR */
 	/* [limits] */
-	size_t data_max;  /* bytes of JCS(data), 1 to 64 MiB; default 1M */
-	int depth;        /* 1 to 256; default 64 */
-	size_t tags_max;  /* 0 to 32; default 32 */
-	size_t batch_max; /* 1 to 65536; default 256 */
+	size_t data_max;       /* bytes of JCS(data), 1 to 64 MiB; default 1M */
+	int depth;             /* 1 to 256; default 64 */
+	size_t tags_max;       /* 0 to 32; default 32 */
+	size_t batch_max;      /* 1 to 65536; default RCPT_CFG_BATCH_DEFAULT */
+	int64_t batch_wait_us; /* 0 to 1 s; default RCPT_CFG_WAIT_DEFAULT_US */
 	size_t connections_max; /* 1 to 65536; default 1024 */
 	/* [principals] */
 	struct rcpt_cfg_principal *principals; /* owned; file order */
@@ -259,6 +261,10 @@ int rcpt_cfg_groups_parse(const char *s, uint32_t *gids, size_t *n_out,
 /** "none", or "N days", "N months", "N years" (or singular), N 1-1000. */
 int rcpt_cfg_retention_parse(const char *s, unsigned *n_out, char *unit_out,
     struct rcpt_diag *why) RCPT_MUST_CHECK;
+
+/** "0", or "N ms" or "N us" (blank optional), up to 1000 ms. */
+int rcpt_cfg_wait_parse(
+    const char *s, int64_t *us_out, struct rcpt_diag *why) RCPT_MUST_CHECK;
 
 /** Seconds with an optional s, m or h, 0 (off) to 24h. */
 int rcpt_cfg_interval_parse(

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of the daemon's side of libappliance: group commit
- * (rcpt_ceremony_append_batch) in each and batch chains, with events
+ * (rcpt_ceremony_append_batch, and its two halves the writer pipelines)
+ * in each and batch chains, with events
  * refused on their own, a failing signer and a full store; pruning
  * (rcpt_ceremony_prune), down to the bytes of data.mdb; and the
  * daemon's checkpoint (rcpt_anchor_advance) against the anchor it
@@ -848,17 +849,31 @@ grow(struct rcpt_ceremony *c, size_t n, int t0)
 	evs_clear(&v);
 }
 
+/* The frontier, when a test passes one, matches what it advanced to. */
+static void
+check_frontier(const struct rcpt_merkle_acc *fr, const struct rcpt_anchor *a)
+{
+	uint8_t root[RCPT_HASH_LEN];
+
+	rcpt_merkle_acc_root(fr, root);
+	CU_ASSERT_EQUAL(fr->size, a->size);
+	CU_ASSERT_EQUAL(memcmp(root, a->root, RCPT_HASH_LEN), 0);
+}
+
 static int
-advance(struct env *e, struct rcpt_ceremony *c, const char *chain,
-    struct rcpt_anchor *known, uint64_t *size, struct rcpt_diag *d)
+advance_fr(struct env *e, struct rcpt_ceremony *c, const char *chain,
+    struct rcpt_anchor *known, struct rcpt_merkle_acc *fr, uint64_t *size,
+    struct rcpt_diag *d)
 {
 	char *note = NULL;
 	int r;
 
 	rcpt_diag_clear(d);
 	r = rcpt_anchor_advance(e->s, e->ks, rcpt_ceremony_signer(c), chain,
-	    ORIGIN, known, &note, size, d);
+	    ORIGIN, known, fr, &note, size, d);
 	CU_ASSERT_EQUAL(note == NULL, r != RCPT_OK);
+	if (r == RCPT_OK && fr != NULL)
+		check_frontier(fr, known);
 	if (note != NULL) {
 		struct rcpt_checkpoint cp;
 		char *stored = NULL;
@@ -882,6 +897,13 @@ advance(struct env *e, struct rcpt_ceremony *c, const char *chain,
 	}
 	free(note);
 	return r;
+}
+
+static int
+advance(struct env *e, struct rcpt_ceremony *c, const char *chain,
+    struct rcpt_anchor *known, uint64_t *size, struct rcpt_diag *d)
+{
+	return advance_fr(e, c, chain, known, NULL, size, d);
 }
 
 static uint64_t
@@ -945,13 +967,59 @@ test_advance(void)
 	rcpt_diag_clear(&d);
 	CU_ASSERT_EQUAL(
 	    rcpt_anchor_advance(e.s, e.ks, rcpt_ceremony_signer(c), "adv",
-	        "other.example/log", &known, &note, NULL, &d),
+	        "other.example/log", &known, NULL, &note, NULL, &d),
 	    RCPT_E_CORRUPT);
 	CU_ASSERT(contains(&d, "origin"));
 	CU_ASSERT_PTR_NULL(note);
 	CU_ASSERT_EQUAL(token_size(&e, "adv"), 6);
 	CU_ASSERT_EQUAL(advance(&e, c, "adv", &known, &size, &d), RCPT_OK);
 	CU_ASSERT_EQUAL(size, 7);
+	rcpt_ceremony_close(c);
+	env_free(&e);
+}
+
+/*
+ * With a frontier: the first advance reads every leaf, later ones only
+ * the new ones, and every root is the one a full read gives.
+ */
+static void
+test_advance_frontier(void)
+{
+	struct env e;
+	struct rcpt_ceremony *c;
+	struct rcpt_anchor known, full;
+	struct rcpt_merkle_acc fr, was;
+	struct rcpt_diag d;
+	uint64_t size = 0;
+	int i, t = 1;
+
+	env_new(&e, 0, 0);
+	c = create(&e, "fr", RCPT_SEALING_EACH, 0);
+	CU_ASSERT_FATAL(rcpt_anchor_read(e.ks, "fr", &known, NULL) == RCPT_OK);
+	memset(&fr, 0, sizeof(fr));
+	for (i = 1; i <= 9; i++) {
+		grow(c, (size_t)i, t);
+		t += i;
+		CU_ASSERT_EQUAL(
+		    advance_fr(&e, c, "fr", &known, &fr, &size, &d), RCPT_OK);
+		CU_ASSERT_EQUAL(size, (uint64_t)t);
+		/* The same tree read in full, by a second process's view. */
+		full = known;
+		CU_ASSERT_EQUAL(
+		    advance(&e, c, "fr", &full, &size, &d), RCPT_OK);
+		CU_ASSERT_EQUAL(
+		    memcmp(full.root, known.root, RCPT_HASH_LEN), 0);
+		known = full;
+	}
+	CU_ASSERT_EQUAL(expect_clean(&e, "fr"), t);
+	/* A frontier ahead of the store: rolled back; nothing changes. */
+	was = fr;
+	fr.size++;
+	CU_ASSERT_EQUAL(
+	    advance_fr(&e, c, "fr", &known, &fr, &size, &d), RCPT_E_ANCHOR);
+	CU_ASSERT(contains(&d, "but this process stored"));
+	CU_ASSERT_EQUAL(fr.size, was.size + 1);
+	CU_ASSERT_EQUAL(token_size(&e, "fr"), (uint64_t)t);
 	rcpt_ceremony_close(c);
 	env_free(&e);
 }
@@ -1064,7 +1132,7 @@ test_advance_refuses_rolled_or_edited_store(void)
 		free(keys);
 		rcpt_diag_clear(&d);
 		CU_ASSERT_EQUAL(rcpt_anchor_advance(e.s, e.ks, &sg, "ed",
-		                    ORIGIN, &known, &note, &size, &d),
+		                    ORIGIN, &known, NULL, &note, &size, &d),
 		    RCPT_E_ANCHOR);
 		CU_ASSERT_PTR_NULL(note);
 		CU_ASSERT(contains(&d, "store of size 5 does not extend the "
@@ -1122,7 +1190,7 @@ test_out_of_memory(void)
 		rcpt_diag_clear(&d);
 		rcpt_mem_fail_after(n);
 		r = rcpt_anchor_advance(e.s, e.ks, rcpt_ceremony_signer(c),
-		    "oom", ORIGIN, &known, &note, &size, &d);
+		    "oom", ORIGIN, &known, NULL, &note, &size, &d);
 		rcpt_mem_fail_after(-1);
 		CU_ASSERT_EQUAL(note == NULL, r != RCPT_OK);
 		free(note);
@@ -1188,6 +1256,111 @@ test_p11_two_threads(void)
 	env_free(&e);
 }
 
+/*
+ * The writer's pipeline: a batch is made on top of one not yet stored;
+ * batches are stored in order; one given up takes those on top with it.
+ */
+static void
+test_pipeline(void)
+{
+	struct env e;
+	struct evs a = {0}, b = {0}, x = {0};
+	struct rcpt_ceremony_batch *ba = NULL, *bb = NULL;
+	struct rcpt_ceremony *c;
+	struct rcpt_diag d, why;
+	uint64_t size;
+	size_t n_ok = 0;
+	int t = 1;
+
+	env_new(&e, 0, 0);
+	c = create(&e, "pipe", RCPT_SEALING_BATCH, 0);
+	/* Made, made on top, stored in order. */
+	evs_add(&a, "order.placed", t++, NULL);
+	evs_add(&a, "order.placed", t++, NULL);
+	evs_add(&b, "order.placed", t++, NULL);
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_batch_make(c, a.it, a.n, NULL, NULL, &ba, &d),
+	    RCPT_OK);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_batch_make(c, b.it, b.n, NULL, NULL, &bb, &d),
+	    RCPT_OK);
+	CU_ASSERT_FATAL(ba != NULL && bb != NULL);
+	rcpt_ceremony_tip(c, &size, NULL);
+	CU_ASSERT_EQUAL(size, 4);
+	CU_ASSERT_EQUAL(rcpt_ceremony_batch_store(ba, &d), RCPT_OK);
+	CU_ASSERT_EQUAL(rcpt_ceremony_batch_store(bb, &d), RCPT_OK);
+	rcpt_ceremony_batch_end(c, bb, 1, RCPT_OK, NULL);
+	rcpt_ceremony_batch_end(c, ba, 1, RCPT_OK, NULL);
+	CU_ASSERT_EQUAL(a.it[1].result, RCPT_OK);
+	CU_ASSERT_EQUAL(b.it[0].result, RCPT_OK);
+	CU_ASSERT_EQUAL(expect_clean(&e, "pipe"), 4);
+	evs_clear(&a);
+	evs_clear(&b);
+
+	/* Out of order: refused, nothing stored; then in order. */
+	evs_add(&a, "order.placed", t++, NULL);
+	evs_add(&b, "order.placed", t++, NULL);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_batch_make(c, a.it, a.n, NULL, NULL, &ba, &d),
+	    RCPT_OK);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_batch_make(c, b.it, b.n, NULL, NULL, &bb, &d),
+	    RCPT_OK);
+	rcpt_diag_clear(&d);
+	CU_ASSERT_EQUAL(rcpt_ceremony_batch_store(bb, &d), RCPT_E_CORRUPT);
+	CU_ASSERT_TRUE(contains(&d, "stored tip is not the one"));
+	CU_ASSERT_EQUAL(b.it[0].result, RCPT_E_CORRUPT);
+	CU_ASSERT_EQUAL(expect_clean(&e, "pipe"), 4);
+	CU_ASSERT_EQUAL(rcpt_ceremony_batch_store(ba, &d), RCPT_OK);
+	rcpt_ceremony_batch_end(c, bb, 0, RCPT_E_CORRUPT, &d);
+	rcpt_ceremony_batch_end(c, ba, 1, RCPT_OK, NULL);
+	rcpt_ceremony_tip(c, &size, NULL);
+	CU_ASSERT_EQUAL(size, 5);
+	CU_ASSERT_EQUAL(expect_clean(&e, "pipe"), 5);
+	evs_clear(&a);
+	evs_clear(&b);
+
+	/* Given up, newest first: the handle is back where it was. */
+	evs_add(&a, "order.placed", t++, NULL);
+	evs_add(&b, "order.placed", t++, NULL);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_batch_make(c, a.it, a.n, NULL, NULL, &ba, &d),
+	    RCPT_OK);
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_batch_make(c, b.it, b.n, NULL, NULL, &bb, &d),
+	    RCPT_OK);
+	rcpt_diag_clear(&why);
+	(void)rcpt_diag(&why, RCPT_E_IO, "test: the disk went away");
+	rcpt_ceremony_batch_end(c, bb, 0, RCPT_E_IO, &why);
+	rcpt_ceremony_batch_end(c, ba, 0, RCPT_E_IO, &why);
+	CU_ASSERT_EQUAL(a.it[0].result, RCPT_E_IO);
+	CU_ASSERT_TRUE(contains(&a.it[0].diag, "batch: test: the disk went"));
+	CU_ASSERT_EQUAL(b.it[0].result, RCPT_E_IO);
+	rcpt_ceremony_tip(c, &size, NULL);
+	CU_ASSERT_EQUAL(size, 5);
+	evs_add(&x, "order.placed", t++, NULL);
+	CU_ASSERT_EQUAL(run(c, &x, NULL, NULL, &n_ok, &d), RCPT_OK);
+	CU_ASSERT_EQUAL(n_ok, 1);
+	CU_ASSERT_EQUAL(expect_clean(&e, "pipe"), 6);
+	/* Only refusals: nothing to store, no batch. */
+	evs_clear(&x);
+	evs_add(&x, "receiptd.genesis", t++, NULL);
+	ba = (struct rcpt_ceremony_batch *)&x; /* must be reset */
+	CU_ASSERT_EQUAL(
+	    rcpt_ceremony_batch_make(c, x.it, x.n, NULL, NULL, &ba, &d),
+	    RCPT_OK);
+	CU_ASSERT_PTR_NULL(ba);
+	CU_ASSERT_EQUAL(x.it[0].result, RCPT_E_INVAL);
+	rcpt_ceremony_tip(c, &size, NULL);
+	CU_ASSERT_EQUAL(size, 6);
+	rcpt_ceremony_close(c);
+	evs_clear(&a);
+	evs_clear(&b);
+	evs_clear(&x);
+	env_free(&e);
+}
+
 static CU_TestInfo batch_tests[] = {
     {"each chain: contiguous seqs in one commit", test_each_batch_one_commit},
     {"batch chain: only the last receipt is signed",
@@ -1196,6 +1369,7 @@ static CU_TestInfo batch_tests[] = {
     {"a failing signer stores nothing", test_signer_failure_stores_nothing},
     {"signing on two threads", test_two_threads_sign},
     {"full store: nothing stored; growth reruns", test_storage_full},
+    {"pipeline: made on top, stored in order, given up", test_pipeline},
     CU_TEST_INFO_NULL,
 };
 
@@ -1206,6 +1380,7 @@ static CU_TestInfo prune_tests[] = {
 
 static CU_TestInfo advance_tests[] = {
     {"advances against the known anchor", test_advance},
+    {"advances from a Merkle frontier", test_advance_frontier},
     {"refuses a rolled back or edited store",
         test_advance_refuses_rolled_or_edited_store},
     CU_TEST_INFO_NULL,

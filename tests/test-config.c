@@ -69,6 +69,7 @@
 	"depth = 16\n"                                         \
 	"tags = 0\n"                                           \
 	"batch = 65536\n"                                      \
+	"batch_wait = 2 ms\n"                                  \
 	"connections = 10\n"                                   \
 	"\n"                                                   \
 	"; chains may name principals declared further down\n" \
@@ -206,6 +207,7 @@ test_full(void)
 	CU_ASSERT_EQUAL(c->depth, 16);
 	CU_ASSERT_EQUAL(c->tags_max, 0);
 	CU_ASSERT_EQUAL(c->batch_max, 65536);
+	CU_ASSERT_EQUAL(c->batch_wait_us, 2000);
 	CU_ASSERT_EQUAL(c->connections_max, 10);
 
 	CU_ASSERT_EQUAL_FATAL(c->n_principals, 3);
@@ -275,6 +277,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->depth, 64);
 	CU_ASSERT_EQUAL(c->tags_max, 32);
 	CU_ASSERT_EQUAL(c->batch_max, 256);
+	CU_ASSERT_EQUAL(c->batch_wait_us, RCPT_CFG_WAIT_DEFAULT_US);
 	CU_ASSERT_EQUAL(c->connections_max, 1024);
 	CU_ASSERT_EQUAL_FATAL(c->n_chains, 1);
 	CU_ASSERT_EQUAL(c->chains[0].sealing, RCPT_SEALING_EACH);
@@ -607,6 +610,14 @@ test_limits(void)
 	    ":15:", "[limits] batch: expected an integer from 1 to 65536");
 	REFUSE(fill("", "", "", "", "[limits]\nbatch = 65537\n"),
 	    ":15:", "[limits] batch");
+	REFUSE(fill("", "", "", "", "[limits]\nbatch_wait = 2\n"),
+	    ":15:", "[limits] batch_wait: expected 0, or a number of ms or us");
+	REFUSE(fill("", "", "", "", "[limits]\nbatch_wait = 1001 ms\n"),
+	    ":15:", "[limits] batch_wait: expected 0");
+	REFUSE(fill("", "", "", "", "[limits]\nbatch_wait = 2 s\n"),
+	    ":15:", "[limits] batch_wait");
+	REFUSE(fill("", "", "", "", "[limits]\nbatch_wait = -1 ms\n"),
+	    ":15:", "[limits] batch_wait");
 	REFUSE(fill("", "", "", "", "[limits]\nconnections = 0\n"),
 	    ":15:", "[limits] connections");
 	REFUSE(fill("", "", "", "", "[limits]\ndata_max = 0\n"),
@@ -627,6 +638,18 @@ test_limits(void)
 		CU_ASSERT_EQUAL(c->data_max, 1);
 		CU_ASSERT_EQUAL(c->depth, 1);
 	}
+	rcpt_cfg_free(c);
+	c = accept(fill("", "", "", "", "[limits]\nbatch_wait = 500us\n"));
+	if (c != NULL)
+		CU_ASSERT_EQUAL(c->batch_wait_us, 500);
+	rcpt_cfg_free(c);
+	c = accept(fill("", "", "", "", "[limits]\nbatch_wait = 1000 ms\n"));
+	if (c != NULL)
+		CU_ASSERT_EQUAL(c->batch_wait_us, 1000000);
+	rcpt_cfg_free(c);
+	c = accept(fill("", "", "", "", "[limits]\nbatch_wait = 0\n"));
+	if (c != NULL)
+		CU_ASSERT_EQUAL(c->batch_wait_us, 0);
 	rcpt_cfg_free(c);
 }
 

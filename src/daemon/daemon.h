@@ -85,6 +85,7 @@ struct d_call {
 	char *answer;          /* the response line without "\n", or NULL */
 	size_t answer_len;
 	int answer_static; /* answer is a constant, not freed */
+	int64_t queued_us; /* when a writer queued it (monotonic) */
 };
 
 enum { D_PENDING = 0, D_RUNNING = 1, D_DONE = 2 };
@@ -121,12 +122,25 @@ struct d_chain {
 	struct rcpt_ceremony *cer; /* the writer's; others never touch it */
 	char origin[RCPT_ORIGIN_MAX + 1];
 	struct rcpt_anchor anchor; /* last anchor read or written */
+	/* Merkle frontier of the stored leaves, for O(k) checkpoints. */
+	struct rcpt_merkle_acc frontier;
 	pthread_t thread;
 	int started;
 	pthread_mutex_t mu; /* guards the queue and stop */
 	pthread_cond_t cv;
 	struct d_call *qhead, *qtail;
+	size_t qlen; /* calls queued */
 	int stop;
+	/*
+	 * The pipeline (committer.c): the batch the committer is storing
+	 * while the writer makes the next one.  Guarded by mu.
+	 */
+	struct d_flight *flight; /* handed over, NULL when none */
+	int flight_done;         /* stored or failed, and answered */
+	pthread_cond_t fcv;      /* wakes the committer */
+	pthread_t committer;
+	int committer_started;
+	int committer_stop; /* set once the writer has ended */
 	/* The writer's own bookkeeping. */
 	uint64_t cp_size; /* size of the last checkpoint */
 	int64_t cp_ms;    /* when it was made */
@@ -230,6 +244,48 @@ int d_writers_start(struct daemon *d, struct rcpt_diag *diag);
 /** Asks every writer to finish its queue, and joins them. */
 void d_writers_stop(struct daemon *d);
 void d_writer_queue(struct d_chain *ch, struct d_call *c);
+
+/*
+ * committer.c: one thread per chain stores the batch the writer made,
+ * answers its calls, and lets the writer make the next batch meanwhile.
+ */
+
+/** A made batch on its way to the store, with its calls. */
+struct d_flight {
+	struct rcpt_ceremony_batch *b;
+	struct rcpt_ceremony_item *items; /* one per call, in call order */
+	struct d_call *calls;             /* linked by qnext */
+	size_t n;
+	int result; /* of rcpt_ceremony_batch_store */
+	struct rcpt_diag diag;
+};
+
+/** Starts @p ch's committer. */
+int d_committer_start(struct d_chain *ch) RCPT_MUST_CHECK;
+/** Stops it after the batch in flight, if any, is stored and reaped. */
+void d_committer_stop(struct d_chain *ch);
+/**
+ * Hands @p f to the committer.  Only after d_committer_reap(): at most
+ * one batch is in flight, since each links to the one before.
+ */
+void d_committer_hand(struct d_chain *ch, struct d_flight *f);
+/**
+ * Waits until the batch in flight is stored (or failed) and answered,
+ * and takes it back, not yet ended: NULL when none was in flight.
+ */
+struct d_flight *d_committer_take(struct d_chain *ch);
+/**
+ * d_committer_take(), then ends the batch; a failed one rewinds the
+ * writer's handle.
+ * @param[out] why the failure, when there was one.
+ * @return RCPT_OK (also when none was in flight), or its error.
+ */
+int d_committer_reap(struct d_chain *ch, struct rcpt_diag *why);
+/** 1 when a batch is in flight and done, so reaping will not wait. */
+int d_committer_ready(struct d_chain *ch);
+/** Answers each call of @p f from its item, then frees @p f. */
+void d_flight_answer(struct d_chain *ch, struct d_flight *f);
+void d_flight_free(struct d_flight *f);
 
 /* Admin and proof methods, run on the chain's writer (methods-admin.c) */
 void d_run_checkpoint(struct d_chain *ch, struct d_call *c);

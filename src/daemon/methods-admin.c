@@ -35,7 +35,8 @@ d_checkpoint_now(struct d_chain *ch, char **note_out, uint64_t *size_out,
 	int r;
 
 	r = rcpt_anchor_advance(d->store, d->ks, rcpt_ceremony_signer(ch->cer),
-	    ch->cfg->name, ch->origin, &ch->anchor, note_out, &size, diag);
+	    ch->cfg->name, ch->origin, &ch->anchor, &ch->frontier, note_out,
+	    &size, diag);
 	if (r != RCPT_OK)
 		return r;
 	ch->cp_size = size;

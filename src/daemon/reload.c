@@ -66,6 +66,7 @@ fixed_change(const struct rcpt_cfg *o, const struct rcpt_cfg *n)
 		return "[provider]";
 	if (o->data_max != n->data_max || o->depth != n->depth ||
 	    o->tags_max != n->tags_max || o->batch_max != n->batch_max ||
+	    o->batch_wait_us != n->batch_wait_us ||
 	    o->connections_max != n->connections_max)
 		return "[limits]";
 	if (o->n_chains != n->n_chains)

@@ -34,6 +34,28 @@
 
 #define RETENTION_EVERY_MS (3600 * 1000)
 
+static int64_t
+mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* Now plus @p us as an absolute time for pthread_cond_timedwait. */
+static void
+deadline(struct timespec *until, int64_t us)
+{
+	clock_gettime(CLOCK_REALTIME, until);
+	until->tv_sec += us / 1000000;
+	until->tv_nsec += (us % 1000000) * 1000;
+	if (until->tv_nsec >= 1000000000) {
+		until->tv_sec++;
+		until->tv_nsec -= 1000000000;
+	}
+}
+
 int
 d_now(char out[RCPT_TS_LEN + 1])
 {
@@ -43,6 +65,7 @@ d_now(char out[RCPT_TS_LEN + 1])
 void
 d_writer_queue(struct d_chain *ch, struct d_call *c)
 {
+	c->queued_us = mono_us();
 	pthread_mutex_lock(&ch->mu);
 	c->qnext = NULL;
 	if (ch->qtail != NULL)
@@ -50,8 +73,31 @@ d_writer_queue(struct d_chain *ch, struct d_call *c)
 	else
 		ch->qhead = c;
 	ch->qtail = c;
+	ch->qlen++;
 	pthread_cond_signal(&ch->cv);
 	pthread_mutex_unlock(&ch->mu);
+}
+
+/*
+ * [limits] batch_wait: with appends queued but fewer than a full batch,
+ * waits until the batch is full or the oldest has waited that long.
+ * Called with ch->mu held.
+ */
+static void
+gather(struct d_chain *ch, size_t max, int64_t wait_us)
+{
+	struct timespec until;
+	int64_t left;
+
+	while (!ch->stop && ch->qlen < max && ch->qhead != NULL) {
+		left = ch->qhead->queued_us + wait_us - mono_us();
+		if (left <= 0)
+			break;
+		deadline(&until, left);
+		if (pthread_cond_timedwait(&ch->cv, &ch->mu, &until) ==
+		    ETIMEDOUT)
+			break;
+	}
 }
 
 /* Takes the head job, or up to @p max consecutive appends. */
@@ -72,6 +118,7 @@ take(struct d_chain *ch, size_t max, size_t *n_out)
 	if (ch->qhead == NULL)
 		ch->qtail = NULL;
 	last->qnext = NULL;
+	ch->qlen -= n;
 	*n_out = n;
 	return h;
 }
@@ -82,71 +129,91 @@ finish(struct d_chain *ch, struct d_call *c)
 	d_complete(ch->d, c);
 }
 
-/* The message of an item's own refusal, as a params error. */
+/* Fails each of the calls from @p h on when no batch could be made. */
 static void
-answer_item(struct d_call *c, struct rcpt_ceremony_item *it)
+fail_calls(struct d_chain *ch, struct d_call *h, const char *msg)
 {
-	char msg[sizeof(it->diag.msg) + 16];
-	const char *m = rcpt_diag_msg(&it->diag, it->result);
+	struct d_call *c, *next;
 
-	if (it->result == RCPT_E_INVAL || it->result == RCPT_E_TOO_LARGE) {
-		snprintf(msg, sizeof(msg), "params.%s", m);
-		d_answer_error(c, rcpt_err_rpc_code(it->result), msg);
-	} else
-		d_answer_err(c, it->result, &it->diag);
+	for (c = h; c != NULL; c = next) {
+		next = c->qnext;
+		d_answer_error(c, -32603, msg);
+		finish(ch, c);
+	}
 }
 
+/*
+ * Makes the batch of the @p n appends from @p h on while the committer
+ * stores the one before, then hands it over once that one is stored.
+ * When that one failed, this one linked to receipts that do not exist:
+ * it is dropped and its callers get the failure too.
+ */
 static void
 run_appends(struct d_chain *ch, struct d_call *h, size_t n)
 {
-	struct rcpt_ceremony_item *items;
-	struct d_call *c, *next;
-	struct rcpt_diag diag = {0};
+	struct d_flight *f, *prev;
+	struct d_call *c;
+	struct rcpt_diag diag = {0}, why = {0};
 	json_object *data;
 	char ts[RCPT_TS_LEN + 1];
-	size_t i, ok = 0;
+	size_t i;
 	int r;
 
-	if ((items = rcpt_calloc(n, sizeof(*items))) == NULL ||
+	if ((f = rcpt_calloc(1, sizeof(*f))) == NULL ||
+	    (f->items = rcpt_calloc(n, sizeof(*f->items))) == NULL ||
 	    d_now(ts) != RCPT_OK) {
-		free(items);
-		for (c = h; c != NULL; c = next) {
-			next = c->qnext;
-			d_answer_error(c, -32603, "out of memory");
-			finish(ch, c);
-		}
+		free(f);
+		fail_calls(ch, h, "out of memory");
 		return;
 	}
+	f->calls = h;
+	f->n = n;
 	for (c = h, i = 0; c != NULL; c = c->qnext, i++) {
 		json_object_object_get_ex(
-		    c->params, "tags", (json_object **)&items[i].ev.tags);
+		    c->params, "tags", (json_object **)&f->items[i].ev.tags);
 		data = NULL;
 		json_object_object_get_ex(c->params, "data", &data);
-		items[i].ev.type = d_param_str(c, "type");
-		items[i].ev.data = data;
-		items[i].ev.submitter = c->who;
-		items[i].ev.ts = ts;
+		f->items[i].ev.type = d_param_str(c, "type");
+		f->items[i].ev.data = data;
+		f->items[i].ev.submitter = c->who;
+		f->items[i].ev.ts = ts;
 	}
-	r = rcpt_ceremony_append_batch(
-	    ch->cer, items, n, d_sign_many, ch->d->pool, &ok, &diag);
+	r = rcpt_ceremony_batch_make(
+	    ch->cer, f->items, n, d_sign_many, ch->d->pool, &f->b, &diag);
 	if (r != RCPT_OK)
-		d_log(D_ERR, "chain %s: batch of %zu not stored: %s",
+		d_log(D_ERR, "chain %s: batch of %zu not made: %s",
 		    ch->cfg->name, n, rcpt_diag_msg(&diag, r));
-	for (c = h, i = 0; c != NULL; c = next, i++) {
-		next = c->qnext;
-		if (items[i].result == RCPT_OK)
-			d_answer_raw(c, items[i].line, items[i].len);
-		else
-			answer_item(c, &items[i]);
-		free(items[i].line);
-		finish(ch, c);
+	prev = f->b != NULL ? d_committer_take(ch) : NULL;
+	if (prev != NULL && prev->result != RCPT_OK) {
+		(void)rcpt_diag(&why, prev->result,
+		    "the batch before it was not stored (%s)",
+		    rcpt_diag_msg(&prev->diag, prev->result));
+		/* Newest first: the handle ends at the tip before prev. */
+		rcpt_ceremony_batch_end(ch->cer, f->b, 0, prev->result, &why);
+		f->b = NULL;
+		rcpt_ceremony_batch_end(
+		    ch->cer, prev->b, 0, prev->result, &prev->diag);
+		d_flight_free(prev);
+	} else if (prev != NULL) {
+		rcpt_ceremony_batch_end(ch->cer, prev->b, 1, RCPT_OK, NULL);
+		d_flight_free(prev);
 	}
-	free(items);
+	if (f->b == NULL) {
+		/* Nothing to store: refusals, or the failure, go back now. */
+		d_flight_answer(ch, f);
+		d_flight_free(f);
+		return;
+	}
+	d_committer_hand(ch, f);
 }
 
 static void
 run_job(struct d_chain *ch, struct d_call *c)
 {
+	struct rcpt_diag why;
+
+	/* Jobs read the store: what was made must be stored first. */
+	(void)d_committer_reap(ch, &why);
 	switch (c->method) {
 	case D_CHECKPOINT:
 		d_run_checkpoint(ch, c);
@@ -204,6 +271,9 @@ cadence(struct d_chain *ch)
 		due = 1;
 	if (!due)
 		return;
+	/* The checkpoint covers what is stored: store what is made. */
+	if (d_committer_reap(ch, &diag) != RCPT_OK)
+		rcpt_diag_clear(&diag); /* its callers were told */
 	if ((r = d_checkpoint_now(ch, &note, NULL, &diag)) != RCPT_OK) {
 		d_log(D_ERR, "chain %s: scheduled checkpoint failed: %s",
 		    cc->name, rcpt_diag_msg(&diag, r));
@@ -238,14 +308,18 @@ static void *
 writer_main(void *arg)
 {
 	struct d_chain *ch = arg;
+	const struct rcpt_cfg *fx = ch->d->fixed;
 	struct d_call *h;
 	struct timespec until;
+	struct rcpt_diag why;
 	int64_t wait;
-	size_t n;
+	size_t n = 0;
 
 	pthread_mutex_lock(&ch->mu);
 	for (;;) {
-		while (ch->qhead == NULL && !ch->stop) {
+		/* Also wake to end a batch stored meanwhile (or failed). */
+		while (ch->qhead == NULL && !ch->stop &&
+		       !(ch->flight != NULL && ch->flight_done)) {
 			wait = next_duty(ch);
 			if (wait == 0)
 				break;
@@ -253,35 +327,36 @@ writer_main(void *arg)
 				pthread_cond_wait(&ch->cv, &ch->mu);
 				continue;
 			}
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += wait / 1000;
-			until.tv_nsec += (wait % 1000) * 1000000;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
+			deadline(&until, wait * 1000);
 			if (pthread_cond_timedwait(&ch->cv, &ch->mu, &until) ==
 			    ETIMEDOUT)
 				break;
 		}
 		if (ch->qhead == NULL && ch->stop)
 			break;
-		h = ch->qhead != NULL ? take(ch, ch->d->fixed->batch_max, &n)
-		                      : NULL;
+		if (ch->qhead != NULL && ch->qhead->method == D_APPEND &&
+		    fx->batch_wait_us > 0)
+			gather(ch, fx->batch_max, fx->batch_wait_us);
+		h = ch->qhead != NULL ? take(ch, fx->batch_max, &n) : NULL;
 		pthread_mutex_unlock(&ch->mu);
-		if (h != NULL && h->method == D_APPEND)
+		if (h == NULL)
+			(void)d_committer_reap(ch, &why);
+		else if (h->method == D_APPEND)
 			run_appends(ch, h, n);
-		else if (h != NULL)
+		else
 			run_job(ch, h);
 		cadence(ch);
 		if (ch->cfg->retention_unit != 0 &&
 		    now_ms() - ch->prune_ms >= RETENTION_EVERY_MS) {
+			(void)d_committer_reap(ch, &why);
 			ch->prune_ms = now_ms();
 			d_retention(ch);
 		}
 		pthread_mutex_lock(&ch->mu);
 	}
 	pthread_mutex_unlock(&ch->mu);
+	/* Nothing made is left behind unstored when the writer ends. */
+	(void)d_committer_reap(ch, &why);
 	return NULL;
 }
 
@@ -373,11 +448,16 @@ d_writers_start(struct daemon *d, struct rcpt_diag *diag)
 		ch->cfg = &d->fixed->chains[i];
 		pthread_mutex_init(&ch->mu, NULL);
 		pthread_cond_init(&ch->cv, NULL);
+		pthread_cond_init(&ch->fcv, NULL);
 	}
 	for (i = 0; i < d->n_chains; i++) {
 		ch = &d->chains[i];
 		if ((r = open_chain(d, ch, diag)) != RCPT_OK)
 			return r;
+		if (d_committer_start(ch) != RCPT_OK)
+			return rcpt_diag(diag, RCPT_E_NOMEM,
+			    "chain %s: cannot start its committer",
+			    ch->cfg->name);
 		if (pthread_create(&ch->thread, NULL, writer_main, ch) != 0)
 			return rcpt_diag(diag, RCPT_E_NOMEM,
 			    "chain %s: cannot start its writer", ch->cfg->name);
@@ -403,10 +483,12 @@ d_writers_stop(struct daemon *d)
 		ch = &d->chains[i];
 		if (ch->started)
 			pthread_join(ch->thread, NULL);
+		d_committer_stop(ch);
 		rcpt_ceremony_close(ch->cer);
 		ch->cer = NULL;
 		pthread_mutex_destroy(&ch->mu);
 		pthread_cond_destroy(&ch->cv);
+		pthread_cond_destroy(&ch->fcv);
 	}
 	free(d->chains);
 	d->chains = NULL;
