@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -528,6 +529,60 @@ rcpt_store_usage(struct rcpt_store *s, size_t *used_out, size_t *map_out)
 		*map_out = info.me_mapsize;
 	}
 	pthread_rwlock_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * The address range of the mapping holding @p p, from /proc/self/maps:
+ * LMDB tells where its map is only with MDB_FIXEDMAP, which it does not
+ * recommend, but any value it returns points into it.
+ */
+static int
+map_range(const void *p, uintptr_t *lo, uintptr_t *hi)
+{
+	char line[512];
+	unsigned long a, b;
+	uintptr_t at = (uintptr_t)p;
+	FILE *f;
+	int found = 0;
+
+	if ((f = fopen("/proc/self/maps", "re")) == NULL)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && at >= a && at < b) {
+			*lo = a;
+			*hi = b;
+			found = 1;
+		}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+int
+rcpt_store_release(struct rcpt_store *s)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	uintptr_t lo = 0, hi = 0;
+	int r = RCPT_E_IO;
+
+	if (s == NULL)
+		return RCPT_E_INVAL;
+	if (rcpt_store_begin(s, MDB_RDONLY, &txn, NULL) != RCPT_OK)
+		return RCPT_E_IO;
+	k.mv_data = (void *)STORE_FORMAT_KEY;
+	k.mv_size = strlen(STORE_FORMAT_KEY);
+	/*
+	 * The map is read-only and shared (no MDB_WRITEMAP), so it never
+	 * holds anything the file does not: dropping the pages only unmaps
+	 * them, and a later read maps them again from the page cache, even
+	 * in a reader running now.  The read txn keeps the map in place.
+	 */
+	if (mdb_get(txn, s->dbi[STORE_DB_META], &k, &v) == 0 &&
+	    map_range(v.mv_data, &lo, &hi) == 0 &&
+	    madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
+		r = RCPT_OK;
+	rcpt_store_end(s, txn);
 	return r;
 }
 

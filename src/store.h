@@ -322,6 +322,17 @@ int rcpt_store_usage(
     struct rcpt_store *s, size_t *used_out, size_t *map_out) RCPT_MUST_CHECK;
 
 /**
+ * Gives back this process's mappings of the store's pages; they stay in
+ * the kernel's page cache.  Every page LMDB reads through its map counts
+ * in the process's RSS from then on, and a writer reads new ones at each
+ * commit (copy-on-write moves the tree's right edge), so a long-running
+ * daemon calls this now and then to keep its RSS from growing with the
+ * store.  Safe while reads run: they map the pages again.
+ * @return RCPT_OK, RCPT_E_INVAL, RCPT_E_IO.
+ */
+int rcpt_store_release(struct rcpt_store *s);
+
+/**
  * Rewrites data.mdb with only the live records, the last step of
  * pruning.  The records are copied one by one through mdb_put into a
  * new environment (data.mdb.compact, 0600), synced, and renamed over

@@ -1302,6 +1302,72 @@ test_concurrent_snapshots(void)
 	pthread_mutex_destroy(&cc.mu);
 }
 
+/* Resident KiB of this process's mappings of @p file (smaps). */
+static long
+mapped_kib(const char *file)
+{
+	char line[1024];
+	unsigned long lo, hi;
+	long kib = 0, n;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = strstr(line, file) != NULL; /* a mapping's header */
+		else if (in && sscanf(line, "Rss: %ld kB", &n) == 1)
+			kib += n;
+	}
+	fclose(f);
+	return kib;
+}
+
+/* Pages read through the map are given back, and read again after. */
+static void
+test_release(void)
+{
+	const char *path = fresh("release");
+	struct rcpt_store *s = open_at(path, 0, 0, 0);
+	struct rcpt_store_txn *t = NULL;
+	char line[2048], *got = NULL, file[1100];
+	uint8_t eh[RCPT_HASH_LEN];
+	size_t len = 0;
+	long before, after;
+	uint64_t i, n = 2000;
+
+	CU_ASSERT_EQUAL_FATAL(rcpt_store_txn_begin(s, &t, NULL), RCPT_OK);
+	for (i = 0; i < n; i++) {
+		memset(line, 'a' + (int)(i % 26), sizeof(line));
+		entry_for("m", i, eh);
+		CU_ASSERT_EQUAL_FATAL(rcpt_store_put_receipt(t, "m", i, line,
+		                          sizeof(line), eh, NULL),
+		    RCPT_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(rcpt_store_txn_commit(t, NULL), RCPT_OK);
+	for (i = 0; i < n; i++) {
+		CU_ASSERT_EQUAL(
+		    rcpt_store_get_receipt(s, "m", i, &got, &len, NULL),
+		    RCPT_OK);
+		free(got);
+	}
+	snprintf(file, sizeof(file), "%s/data.mdb", path);
+	before = mapped_kib(file);
+	/* 2000 lines of 2 KiB were read: at least 4 MB of pages. */
+	CU_ASSERT(before >= 4000);
+	CU_ASSERT_EQUAL(rcpt_store_release(s), RCPT_OK);
+	after = mapped_kib(file);
+	CU_ASSERT(after < before / 4);
+	CU_ASSERT_EQUAL(
+	    rcpt_store_get_receipt(s, "m", 1234, &got, &len, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(len, sizeof(line));
+	CU_ASSERT(got != NULL && got[0] == 'a' + 1234 % 26 &&
+	          got[len - 1] == 'a' + 1234 % 26);
+	free(got);
+	CU_ASSERT_EQUAL(rcpt_store_release(NULL), RCPT_E_INVAL);
+	rcpt_store_close(s);
+}
+
 static CU_TestInfo basic_tests[] = {
     {"creates, closes and reopens with its data", test_open_reopen},
     {"refuses bad options and missing stores", test_open_refusals},
@@ -1313,6 +1379,7 @@ static CU_TestInfo basic_tests[] = {
     {"latest checkpoint is the largest size", test_checkpoints},
     {"stores, lists and refuses keys", test_keys},
     {"JWK Set parses and round-trips", test_jwks},
+    {"mapped pages are given back and read again", test_release},
     CU_TEST_INFO_NULL,
 };
 

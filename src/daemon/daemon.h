@@ -142,9 +142,10 @@ struct d_chain {
 	int committer_started;
 	int committer_stop; /* set once the writer has ended */
 	/* The writer's own bookkeeping. */
-	uint64_t cp_size; /* size of the last checkpoint */
-	int64_t cp_ms;    /* when it was made */
-	int64_t prune_ms; /* when retention last ran */
+	uint64_t cp_size;   /* size of the last checkpoint */
+	int64_t cp_ms;      /* when it was made */
+	int64_t prune_ms;   /* when retention last ran */
+	int64_t release_ms; /* when store pages were last given back */
 };
 
 /** The daemon. */

@@ -33,6 +33,11 @@
 #include "ts.h"
 
 #define RETENTION_EVERY_MS (3600 * 1000)
+/*
+ * How often the writer gives back its mappings of store pages
+ * (rcpt_store_release), so that RSS does not grow with the store.
+ */
+#define RELEASE_EVERY_MS 1000
 
 static int64_t
 mono_us(void)
@@ -346,6 +351,10 @@ writer_main(void *arg)
 		else
 			run_job(ch, h);
 		cadence(ch);
+		if (now_ms() - ch->release_ms >= RELEASE_EVERY_MS) {
+			ch->release_ms = now_ms();
+			rcpt_store_release(ch->d->store);
+		}
 		if (ch->cfg->retention_unit != 0 &&
 		    now_ms() - ch->prune_ms >= RETENTION_EVERY_MS) {
 			(void)d_committer_reap(ch, &why);
@@ -425,6 +434,9 @@ open_chain(struct daemon *d, struct d_chain *ch, struct rcpt_diag *diag)
 	        RCPT_OK)
 		return r;
 	memcpy(ch->origin, rec.origin, sizeof(ch->origin));
+	/* The start-up check read every page; none is needed now. */
+	rcpt_store_release(d->store);
+	ch->release_ms = now_ms();
 	ch->cp_size = ch->anchor.size;
 	ch->cp_ms = now_ms();
 	ch->prune_ms = 0; /* retention runs once soon after start */
