@@ -403,6 +403,17 @@ rcpt_ceremony_batch_store(struct rcpt_ceremony_batch *b, struct rcpt_diag *diag)
 }
 
 void
+rcpt_ceremony_batch_fail(
+    struct rcpt_ceremony_batch *b, int r, const struct rcpt_diag *why)
+{
+	if (b == NULL || b->failed)
+		return;
+	fail_items(
+	    b->items, b->sl, b->n, r == RCPT_OK ? RCPT_E_INTERNAL : r, why);
+	b->failed = 1;
+}
+
+void
 rcpt_ceremony_batch_end(struct rcpt_ceremony *c, struct rcpt_ceremony_batch *b,
     int stored, int r, const struct rcpt_diag *why)
 {

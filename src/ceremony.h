@@ -304,6 +304,15 @@ int rcpt_ceremony_batch_store(
     struct rcpt_ceremony_batch *b, struct rcpt_diag *diag) RCPT_MUST_CHECK;
 
 /**
+ * Gives every item of @p b not refused on its own the error @p r with
+ * @p why, as a batch that will not be stored; touches only @p b, so it
+ * may run beside the next batch being made.  rcpt_ceremony_batch_end()
+ * with @p stored 0 still follows.
+ */
+void rcpt_ceremony_batch_fail(
+    struct rcpt_ceremony_batch *b, int r, const struct rcpt_diag *why);
+
+/**
  * Ends @p b (accepts NULL).  When @p stored is 0 the batch was not
  * stored: its items not refused on their own get @p r with @p why
  * (unless rcpt_ceremony_batch_store() already failed them), and the

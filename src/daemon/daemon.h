@@ -132,12 +132,18 @@ struct d_chain {
 	size_t qlen; /* calls queued */
 	int stop;
 	/*
-	 * The pipeline (committer.c): the batch the committer is storing
-	 * while the writer makes the next one.  Guarded by mu.
+	 * The pipeline (committer.c), guarded by mu: one batch made and
+	 * waiting, one being stored, and finished ones waiting for the
+	 * writer to end them.
 	 */
-	struct d_flight *flight; /* handed over, NULL when none */
-	int flight_done;         /* stored or failed, and answered */
-	pthread_cond_t fcv;      /* wakes the committer */
+	struct d_flight *next;      /* made, waiting for the committer */
+	int storing;                /* the committer is storing one */
+	struct d_flight *done_head; /* finished and answered, oldest first */
+	struct d_flight *done_tail;
+	int broken; /* a store failed: batches after it fail with it */
+	int broken_r;
+	struct rcpt_diag broken_why;
+	pthread_cond_t fcv; /* wakes the committer */
 	pthread_t committer;
 	int committer_started;
 	int committer_stop; /* set once the writer has ended */
@@ -259,32 +265,29 @@ struct d_flight {
 	size_t n;
 	int result; /* of rcpt_ceremony_batch_store */
 	struct rcpt_diag diag;
+	struct d_flight *link; /* in the done list */
 };
 
 /** Starts @p ch's committer. */
 int d_committer_start(struct d_chain *ch) RCPT_MUST_CHECK;
-/** Stops it after the batch in flight, if any, is stored and reaped. */
+/** Drains the pipeline, then stops the committer. */
 void d_committer_stop(struct d_chain *ch);
 /**
- * Hands @p f to the committer.  Only after d_committer_reap(): at most
- * one batch is in flight, since each links to the one before.
+ * Hands @p f to the committer, waiting while another made batch still
+ * waits for it.  When a store failed meanwhile, @p f linked to what was
+ * never stored: it is failed with that error, answered, ended and
+ * freed, and the pipeline drained.  @p f is not the caller's after.
  */
 void d_committer_hand(struct d_chain *ch, struct d_flight *f);
+/** Ends the batches stored by now, without waiting; drains on failure. */
+void d_committer_collect(struct d_chain *ch);
 /**
- * Waits until the batch in flight is stored (or failed) and answered,
- * and takes it back, not yet ended: NULL when none was in flight.
+ * Waits until every handed batch is stored or failed, then ends them:
+ * after a failure the writer's handle is back at the tip before the
+ * first failed batch.  Jobs that read the store run only after it.
  */
-struct d_flight *d_committer_take(struct d_chain *ch);
-/**
- * d_committer_take(), then ends the batch; a failed one rewinds the
- * writer's handle.
- * @param[out] why the failure, when there was one.
- * @return RCPT_OK (also when none was in flight), or its error.
- */
-int d_committer_reap(struct d_chain *ch, struct rcpt_diag *why);
-/** 1 when a batch is in flight and done, so reaping will not wait. */
-int d_committer_ready(struct d_chain *ch);
-/** Answers each call of @p f from its item, then frees @p f. */
+void d_committer_drain(struct d_chain *ch);
+/** Answers each call of @p f from its item (the caller still frees). */
 void d_flight_answer(struct d_chain *ch, struct d_flight *f);
 void d_flight_free(struct d_flight *f);
 

@@ -149,16 +149,14 @@ fail_calls(struct d_chain *ch, struct d_call *h, const char *msg)
 
 /*
  * Makes the batch of the @p n appends from @p h on while the committer
- * stores the one before, then hands it over once that one is stored.
- * When that one failed, this one linked to receipts that do not exist:
- * it is dropped and its callers get the failure too.
+ * stores the one before, and hands it over.
  */
 static void
 run_appends(struct d_chain *ch, struct d_call *h, size_t n)
 {
-	struct d_flight *f, *prev;
+	struct d_flight *f;
 	struct d_call *c;
-	struct rcpt_diag diag = {0}, why = {0};
+	struct rcpt_diag diag = {0};
 	json_object *data;
 	char ts[RCPT_TS_LEN + 1];
 	size_t i;
@@ -188,21 +186,6 @@ run_appends(struct d_chain *ch, struct d_call *h, size_t n)
 	if (r != RCPT_OK)
 		d_log(D_ERR, "chain %s: batch of %zu not made: %s",
 		    ch->cfg->name, n, rcpt_diag_msg(&diag, r));
-	prev = f->b != NULL ? d_committer_take(ch) : NULL;
-	if (prev != NULL && prev->result != RCPT_OK) {
-		(void)rcpt_diag(&why, prev->result,
-		    "the batch before it was not stored (%s)",
-		    rcpt_diag_msg(&prev->diag, prev->result));
-		/* Newest first: the handle ends at the tip before prev. */
-		rcpt_ceremony_batch_end(ch->cer, f->b, 0, prev->result, &why);
-		f->b = NULL;
-		rcpt_ceremony_batch_end(
-		    ch->cer, prev->b, 0, prev->result, &prev->diag);
-		d_flight_free(prev);
-	} else if (prev != NULL) {
-		rcpt_ceremony_batch_end(ch->cer, prev->b, 1, RCPT_OK, NULL);
-		d_flight_free(prev);
-	}
 	if (f->b == NULL) {
 		/* Nothing to store: refusals, or the failure, go back now. */
 		d_flight_answer(ch, f);
@@ -210,15 +193,14 @@ run_appends(struct d_chain *ch, struct d_call *h, size_t n)
 		return;
 	}
 	d_committer_hand(ch, f);
+	d_committer_collect(ch);
 }
 
 static void
 run_job(struct d_chain *ch, struct d_call *c)
 {
-	struct rcpt_diag why;
-
 	/* Jobs read the store: what was made must be stored first. */
-	(void)d_committer_reap(ch, &why);
+	d_committer_drain(ch);
 	switch (c->method) {
 	case D_CHECKPOINT:
 		d_run_checkpoint(ch, c);
@@ -277,8 +259,7 @@ cadence(struct d_chain *ch)
 	if (!due)
 		return;
 	/* The checkpoint covers what is stored: store what is made. */
-	if (d_committer_reap(ch, &diag) != RCPT_OK)
-		rcpt_diag_clear(&diag); /* its callers were told */
+	d_committer_drain(ch);
 	if ((r = d_checkpoint_now(ch, &note, NULL, &diag)) != RCPT_OK) {
 		d_log(D_ERR, "chain %s: scheduled checkpoint failed: %s",
 		    cc->name, rcpt_diag_msg(&diag, r));
@@ -316,15 +297,14 @@ writer_main(void *arg)
 	const struct rcpt_cfg *fx = ch->d->fixed;
 	struct d_call *h;
 	struct timespec until;
-	struct rcpt_diag why;
 	int64_t wait;
 	size_t n = 0;
 
 	pthread_mutex_lock(&ch->mu);
 	for (;;) {
 		/* Also wake to end a batch stored meanwhile (or failed). */
-		while (ch->qhead == NULL && !ch->stop &&
-		       !(ch->flight != NULL && ch->flight_done)) {
+		while (
+		    ch->qhead == NULL && !ch->stop && ch->done_head == NULL) {
 			wait = next_duty(ch);
 			if (wait == 0)
 				break;
@@ -345,7 +325,7 @@ writer_main(void *arg)
 		h = ch->qhead != NULL ? take(ch, fx->batch_max, &n) : NULL;
 		pthread_mutex_unlock(&ch->mu);
 		if (h == NULL)
-			(void)d_committer_reap(ch, &why);
+			d_committer_collect(ch);
 		else if (h->method == D_APPEND)
 			run_appends(ch, h, n);
 		else
@@ -357,7 +337,7 @@ writer_main(void *arg)
 		}
 		if (ch->cfg->retention_unit != 0 &&
 		    now_ms() - ch->prune_ms >= RETENTION_EVERY_MS) {
-			(void)d_committer_reap(ch, &why);
+			d_committer_drain(ch);
 			ch->prune_ms = now_ms();
 			d_retention(ch);
 		}
@@ -365,7 +345,7 @@ writer_main(void *arg)
 	}
 	pthread_mutex_unlock(&ch->mu);
 	/* Nothing made is left behind unstored when the writer ends. */
-	(void)d_committer_reap(ch, &why);
+	d_committer_drain(ch);
 	return NULL;
 }
 
