@@ -26,6 +26,7 @@ RCPT_TESTS = \
 	tests/test-proof \
 	tests/test-receipt \
 	tests/test-verify \
+	tests/test-tamper \
 	tests/test-bundle \
 	tests/test-cli \
 	tests/test-store \
@@ -55,6 +56,7 @@ tests_test_checkpoint_SOURCES = tests/test-checkpoint.c
 tests_test_proof_SOURCES = tests/test-proof.c
 tests_test_receipt_SOURCES = tests/test-receipt.c
 tests_test_verify_SOURCES = tests/test-verify.c
+tests_test_tamper_SOURCES = tests/test-tamper.c
 tests_test_bundle_SOURCES = tests/test-bundle.c
 tests_test_cli_SOURCES = tests/test-cli.c
 
@@ -171,6 +173,7 @@ tests_test_checkpoint_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_proof_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_receipt_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_verify_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_tamper_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_bundle_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_cli_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_err_CFLAGS = $(TEST_CFLAGS)
@@ -185,6 +188,7 @@ tests_test_checkpoint_CFLAGS = $(TEST_CFLAGS)
 tests_test_proof_CFLAGS = $(TEST_CFLAGS)
 tests_test_receipt_CFLAGS = $(TEST_CFLAGS)
 tests_test_verify_CFLAGS = $(TEST_CFLAGS)
+tests_test_tamper_CFLAGS = $(TEST_CFLAGS)
 tests_test_bundle_CFLAGS = $(TEST_CFLAGS)
 tests_test_cli_CFLAGS = $(TEST_CFLAGS)
 tests_test_err_LDADD = $(TEST_LIBS)
@@ -199,6 +203,7 @@ tests_test_checkpoint_LDADD = $(TEST_LIBS)
 tests_test_proof_LDADD = $(TEST_LIBS)
 tests_test_receipt_LDADD = $(TEST_LIBS)
 tests_test_verify_LDADD = $(TEST_LIBS)
+tests_test_tamper_LDADD = $(TEST_LIBS)
 tests_test_bundle_LDADD = $(TEST_LIBS)
 tests_test_cli_LDADD = $(TEST_LIBS)
 
@@ -282,5 +287,6 @@ memcheck: $(check_PROGRAMS)
 	    LOG_COMPILER="$(LIBTOOL) --mode=execute valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet --suppressions=$(abs_top_srcdir)/tests/valgrind.supp"
 .PHONY: memcheck fuzz-run
 
-# test-cli runs the built receiptctl.
+# test-cli and test-tamper run the built receiptctl.
 EXTRA_tests_test_cli_DEPENDENCIES = src/receiptctl$(EXEEXT)
+EXTRA_tests_test_tamper_DEPENDENCIES = src/receiptctl$(EXEEXT)

@@ -1011,7 +1011,7 @@ test_advance_frontier(void)
 		    memcmp(full.root, known.root, RCPT_HASH_LEN), 0);
 		known = full;
 	}
-	CU_ASSERT_EQUAL(expect_clean(&e, "fr"), t);
+	CU_ASSERT_EQUAL(expect_clean(&e, "fr"), (uint64_t)t);
 	/* A frontier ahead of the store: rolled back; nothing changes. */
 	was = fr;
 	fr.size++;

@@ -1348,8 +1348,13 @@ static CU_SuiteInfo suites[] = {
 int
 main(void)
 {
-	int r = rcpt_test_run(suites);
+	int r;
 
+	/* receiptctl keygen --pkcs11 runs SoftHSM, whose leaks LSan must
+	 * be told about. */
+	if (rcpt_test_sanitizer_env() != 0)
+		return 1;
+	r = rcpt_test_run(suites);
 	if (r == 0 && softhsm_missing)
 		return RCPT_TEST_SKIP;
 	return r;

@@ -26,12 +26,15 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/sha.h>
 
 #include "bundle.h"
 #include "client.h"
 #include "daemonlib.h"
+#include "jcs.h"
 #include "jwk.h"
 #include "proof.h"
+#include "receipt.h"
 #include "softhsm.h"
 #include "testlib.h"
 #include "verify.h"
@@ -283,7 +286,10 @@ test_append_one(void)
 
 struct worker {
 	int id;
+	const char *chain;
+	int n; /* appends to make, at most PER_THREAD */
 	int failures;
+	int unsigned_n; /* receipts acknowledged without signature */
 	uint64_t seqs[PER_THREAD];
 };
 
@@ -301,14 +307,14 @@ append_worker(void *arg)
 	int i;
 
 	if (rcpt_client_connect(dm.sock, &cl, &d) != RCPT_OK) {
-		w->failures = PER_THREAD;
+		w->failures = w->n;
 		return NULL;
 	}
-	ev.chain = "main";
+	ev.chain = w->chain;
 	ev.type = "soc2.access";
 	ev.tags = tags;
 	ev.n_tags = 1;
-	for (i = 0; i < PER_THREAD; i++) {
+	for (i = 0; i < w->n; i++) {
 		snprintf(data, sizeof(data),
 		    "{\"worker\":%d,\"i\":%d,\"action\":\"read\"}", w->id, i);
 		ev.data = data;
@@ -319,6 +325,7 @@ append_worker(void *arg)
 		}
 		o = json_tokener_parse(rec);
 		w->seqs[i] = (uint64_t)member_i(o, "seq");
+		w->unsigned_n += member_s(o, "signature") == NULL;
 		json_object_put(o);
 		free(rec);
 		rec = NULL;
@@ -335,28 +342,37 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* 16 clients x 1,000 appends: contiguous seqs, chain CLEAN. */
-static void
-test_concurrency(void)
+/*
+ * @p clients clients append @p per events each to @p chain at once:
+ * each client's seqs grow, all of them are contiguous from the tip
+ * before, and the tip grew by as many.  @return receipts acknowledged
+ * without signature.
+ */
+static int
+append_crowd(const char *chain, int clients, int per)
 {
 	static struct worker w[THREADS];
 	static uint64_t all[THREADS * PER_THREAD];
 	pthread_t th[THREADS];
-	int64_t before = tip_size("main");
-	uint64_t count = 0, pruned = 0;
+	int64_t before = tip_size(chain);
 	size_t i, j, k = 0;
+	int unsigned_n = 0;
 
-	CU_ASSERT_FATAL(before > 0);
-	for (i = 0; i < THREADS; i++) {
+	CU_ASSERT_FATAL(before > 0 && clients <= THREADS && per <= PER_THREAD);
+	for (i = 0; i < (size_t)clients; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
 		w[i].id = (int)i;
+		w[i].chain = chain;
+		w[i].n = per;
 		CU_ASSERT_FATAL(
 		    pthread_create(&th[i], NULL, append_worker, &w[i]) == 0);
 	}
-	for (i = 0; i < THREADS; i++)
+	for (i = 0; i < (size_t)clients; i++)
 		pthread_join(th[i], NULL);
-	for (i = 0; i < THREADS; i++) {
+	for (i = 0; i < (size_t)clients; i++) {
 		CU_ASSERT_EQUAL(w[i].failures, 0);
-		for (j = 0; j < PER_THREAD; j++) {
+		unsigned_n += w[i].unsigned_n;
+		for (j = 0; j < (size_t)per; j++) {
 			/* One client's appends keep their order. */
 			if (j > 0)
 				CU_ASSERT(w[i].seqs[j] > w[i].seqs[j - 1]);
@@ -369,7 +385,18 @@ test_concurrency(void)
 			CU_FAIL("acknowledged seqs are not contiguous");
 			break;
 		}
-	CU_ASSERT_EQUAL(tip_size("main"), before + THREADS * PER_THREAD);
+	CU_ASSERT_EQUAL(tip_size(chain), before + (int64_t)k);
+	return unsigned_n;
+}
+
+/* 16 clients x 1,000 appends: contiguous seqs, chain CLEAN. */
+static void
+test_concurrency(void)
+{
+	int64_t before = tip_size("main");
+	uint64_t count = 0, pruned = 0;
+
+	CU_ASSERT_EQUAL(append_crowd("main", THREADS, PER_THREAD), 0);
 	CU_ASSERT_EQUAL(
 	    verify_chain("main", &count, &pruned), RCPT_VERIFY_CLEAN);
 	CU_ASSERT_EQUAL((int64_t)count, before + THREADS * PER_THREAD);
@@ -501,6 +528,194 @@ test_batch_sealing(void)
 	    verify_chain("batchy", &count, &pruned), RCPT_VERIFY_CLEAN);
 	CU_ASSERT_EQUAL(count, 1 + N);
 	close(fd);
+}
+
+/* Runs receiptctl with @p args in the daemon's directory. */
+static void
+run_cli(struct rcpt_test_proc *p, const char *const *args)
+{
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_test_spawn(p, RECEIPTCTL, dm.dir, NULL, args), 0);
+}
+
+/* Writes the daemon's JWK Set (`receiptctl keys`) to dir/keys.jwks. */
+static char *
+keys_file(void)
+{
+	const char *args[] = {"keys", "--socket", dm.sock, NULL};
+	char *path = rcpt_test_join(dm.dir, "keys.jwks");
+	struct rcpt_test_proc p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	run_cli(&p, args);
+	CU_ASSERT_EQUAL(p.status, 0);
+	CU_ASSERT_EQUAL(rcpt_test_write_file(path, p.out, p.out_len), 0);
+	rcpt_test_proc_clear(&p);
+	return path;
+}
+
+/*
+ * A batch chain under 8 concurrent clients (issue 6): commits are
+ * shared, so receipts come back unsigned, and `receiptctl verify
+ * --chain` finds the chain CLEAN on 1 and 2 threads, pinned or not.
+ */
+static void
+test_batch_concurrency(void)
+{
+	const char *args[] = {"verify", "--socket", dm.sock, "--chain",
+	    "batchy", "--threads", "1", NULL, NULL, NULL};
+	struct rcpt_verify_result want = {.status = RCPT_VERIFY_CLEAN};
+	struct rcpt_test_proc p;
+	char line[256], *keys = keys_file();
+	int unsigned_n = append_crowd("batchy", 8, 250), i;
+
+	fprintf(stderr, "(%d of 2000 unsigned) ", unsigned_n);
+	CU_ASSERT(unsigned_n > 0);
+	want.count = (uint64_t)tip_size("batchy");
+	for (i = 0; i < 3; i++) {
+		args[6] = i == 0 ? "1" : "2";
+		args[7] = i == 2 ? "--trust" : NULL;
+		args[8] = i == 2 ? keys : NULL;
+		want.pinned = i == 2;
+		rcpt_verify_format(&want, line, sizeof(line));
+		run_cli(&p, args);
+		CU_ASSERT_EQUAL(p.status, 0);
+		CU_ASSERT_STRING_EQUAL(p.out, line);
+		if (p.status != 0)
+			fprintf(stderr, "\n%s%s", p.out, p.err);
+		rcpt_test_proc_clear(&p);
+	}
+	free(keys);
+}
+
+/*
+ * Writes the inclusion proof @p text to dir/@p name, changed by @p how:
+ * 0 not at all, 1 the entry_hash of another receipt (@p other), 2 a
+ * byte of a path hash, 3 a character of the note's signature.
+ */
+static char *
+proof_variant(const char *text, int how, const char *name,
+    const uint8_t other[RCPT_HASH_LEN])
+{
+	struct rcpt_inclusion_proof p = {0};
+	char *path = rcpt_test_join(dm.dir, name), *out = NULL, *sig;
+	size_t len = 0;
+
+	CU_ASSERT_FATAL(path != NULL && rcpt_proof_inclusion_parse(text,
+	                                    strlen(text), &p, NULL) == RCPT_OK);
+	if (how == 1) /* another receipt's entry_hash */
+		memcpy(p.entry_hash, other, RCPT_HASH_LEN);
+	else if (how == 2) /* a hash on the path */
+		p.path[0][7] ^= 0x10;
+	else if (how == 3) { /* a character of the note's signature */
+		sig = strrchr(p.checkpoint, ' ');
+		CU_ASSERT_FATAL(sig != NULL && strlen(sig) > 40);
+		sig[30] = sig[30] == 'A' ? 'B' : 'A';
+	}
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_proof_inclusion_serialize(&p, &out, &len, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(rcpt_test_write_file(path, out, len), 0);
+	free(out);
+	rcpt_proof_inclusion_clear(&p);
+	return path;
+}
+
+/* The receipt @p seq of batchy, its entry_hash recomputed from its bytes. */
+static char *
+get_checked(uint64_t seq, uint8_t eh[RCPT_HASH_LEN], int *is_signed)
+{
+	struct rcpt_client *cl = NULL;
+	struct rcpt_receipt_view vw;
+	struct rcpt_buf sv = {0};
+	struct rcpt_diag d = {0};
+	char *rec = NULL;
+	size_t len = 0;
+
+	CU_ASSERT_EQUAL_FATAL(rcpt_client_connect(dm.sock, &cl, &d), RCPT_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_client_get(cl, "batchy", seq, &rec, &len, &d), RCPT_OK);
+	rcpt_client_close(cl);
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_receipt_scan(rec, len, 256, &vw, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL_FATAL(rcpt_receipt_view_signed(&vw, &sv), RCPT_OK);
+	SHA256((const unsigned char *)sv.p, sv.len, eh);
+	rcpt_buf_clear(&sv);
+	CU_ASSERT_EQUAL(memcmp(eh, vw.entry_hash_raw, RCPT_HASH_LEN), 0);
+	*is_signed = vw.has_signature;
+	return rec;
+}
+
+/*
+ * An unsigned receipt of a batch chain proven to a third party (SPEC
+ * 1.2, 5): `prove --seq` gives an inclusion proof against a fresh
+ * checkpoint; `verify-proof` with the chain's keys accepts it; the
+ * proof's entry_hash is that of the receipt's bytes.  A proof for
+ * another receipt, with a changed path or a forged note is refused.
+ */
+static void
+test_batch_prove(void)
+{
+	const char *prove[] = {"prove", "--socket", dm.sock, "--chain",
+	    "batchy", "--seq", NULL, NULL};
+	const char *check[] = {"verify-proof", "--keys", NULL, NULL, NULL};
+	struct rcpt_inclusion_proof ip = {0};
+	struct rcpt_test_proc p;
+	uint8_t eh[RCPT_HASH_LEN], next[RCPT_HASH_LEN];
+	char seqs[32], want[128], *keys = keys_file(), *rec, *path, *text;
+	int is_signed = 1, how;
+	uint64_t seq;
+
+	/* The first unsigned receipt after genesis. */
+	for (seq = 1, rec = NULL; is_signed && seq < 200; seq++) {
+		free(rec);
+		rec = get_checked(seq, eh, &is_signed);
+	}
+	CU_ASSERT_FATAL(!is_signed);
+	seq--;
+	free(get_checked(seq + 1, next, &is_signed));
+	snprintf(seqs, sizeof(seqs), "%llu", (unsigned long long)seq);
+	prove[6] = seqs;
+	run_cli(&p, prove);
+	CU_ASSERT_EQUAL(p.status, 0);
+	snprintf(want, sizeof(want), "proof VALID: inclusion of seq %s ", seqs);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, want));
+	/* What the third party is handed: the receipt, the proof, keys. */
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_proof_inclusion_parse(p.out, p.out_len, &ip, NULL), RCPT_OK);
+	CU_ASSERT_EQUAL(ip.seq, seq);
+	CU_ASSERT_EQUAL(memcmp(ip.entry_hash, eh, RCPT_HASH_LEN), 0);
+	text = strndup(p.out, p.out_len);
+	rcpt_test_proc_clear(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	check[2] = keys;
+	for (how = 0; how <= 3; how++) {
+		path = proof_variant(text, how, "proof.json", next);
+		check[3] = path;
+		run_cli(&p, check);
+		if (how == 0) {
+			snprintf(want, sizeof(want),
+			    "Proof: VALID (inclusion of seq %s in tree of "
+			    "size %llu)\n",
+			    seqs, (unsigned long long)ip.tree_size);
+			CU_ASSERT_EQUAL(p.status, 0);
+			CU_ASSERT_STRING_EQUAL(p.out, want);
+		} else {
+			CU_ASSERT_EQUAL(p.status, 1);
+			CU_ASSERT_PTR_NOT_NULL(strstr(p.out,
+			    how < 3 ? "Proof: INVALID: path: does not lead"
+			            : "Proof: INVALID: checkpoint: no valid "
+			              "signature"));
+		}
+		if (p.status != (how == 0 ? 0 : 1))
+			fprintf(
+			    stderr, "\nvariant %d: %s%s", how, p.out, p.err);
+		rcpt_test_proc_clear(&p);
+		free(path);
+	}
+	rcpt_proof_inclusion_clear(&ip);
+	free(text);
+	free(rec);
+	free(keys);
 }
 
 /* Bad input over the socket: exact code, named field, same connection */
@@ -1279,6 +1494,9 @@ static CU_TestInfo daemon_tests[] = {
     {"pipelined appends and a read", test_pipelining},
     {"RPC batches", test_batch},
     {"batch sealing", test_batch_sealing},
+    {"batch chain: 8 clients, receiptctl verify --chain",
+        test_batch_concurrency},
+    {"batch chain: unsigned receipt proven to a third party", test_batch_prove},
     {"bad input over the socket", test_bad_input},
     {"frame over 2 MiB", test_frame_cap},
     {"access control", test_acl},

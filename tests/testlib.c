@@ -14,6 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
+#include "encode.h"
+#include "jcs.h"
+#include "receipt.h"
+#include "signer.h"
 #include "testlib.h"
 
 int
@@ -271,4 +277,143 @@ rcpt_test_sanitizer_env(void)
 	(void)snprintf(
 	    lsan, sizeof(lsan), "suppressions=%s/../lsan.supp", VECTORS_DIR);
 	return setenv("LSAN_OPTIONS", lsan, 1);
+}
+
+/* Receipt lines */
+
+void
+rcpt_test_lines_keep(struct rcpt_test_lines *L, const struct rcpt_receipt *r)
+{
+	char *s = NULL;
+	size_t n;
+
+	CU_ASSERT_EQUAL_FATAL(rcpt_receipt_serialize(r, &s, &n), RCPT_OK);
+	CU_ASSERT_FATAL(L->n < RCPT_TEST_LINES_MAX);
+	L->l[L->n++] = s;
+}
+
+void
+rcpt_test_lines_free(struct rcpt_test_lines *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n; i++)
+		free(L->l[i]);
+	L->n = 0;
+}
+
+void
+rcpt_test_lines_copy(
+    struct rcpt_test_lines *L, const struct rcpt_test_lines *from, size_t to)
+{
+	size_t i;
+
+	L->n = 0;
+	for (i = 0; i < (to == 0 ? from->n : to); i++) {
+		L->l[i] = strdup(from->l[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(L->l[i]);
+		L->n++;
+	}
+}
+
+char *
+rcpt_test_lines_join(const struct rcpt_test_lines *L)
+{
+	struct rcpt_buf b = {0};
+	size_t i;
+
+	for (i = 0; i < L->n; i++) {
+		CU_ASSERT_EQUAL_FATAL(
+		    rcpt_buf_append(&b, L->l[i], strlen(L->l[i])), RCPT_OK);
+		CU_ASSERT_EQUAL_FATAL(rcpt_buf_append(&b, "\n", 1), RCPT_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(rcpt_buf_append(&b, "", 0), RCPT_OK);
+	return b.p;
+}
+
+void
+rcpt_test_lines_drop(struct rcpt_test_lines *L, size_t i)
+{
+	CU_ASSERT_FATAL(i < L->n);
+	free(L->l[i]);
+	memmove(&L->l[i], &L->l[i + 1], (L->n - i - 1) * sizeof(L->l[0]));
+	L->n--;
+}
+
+void
+rcpt_test_line_replace(
+    struct rcpt_test_lines *L, size_t i, const char *from, const char *to)
+{
+	char *p = strstr(L->l[i], from), *n;
+	size_t fl = strlen(from), tl = strlen(to), ll = strlen(L->l[i]);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	n = malloc(ll - fl + tl + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+	memcpy(n, L->l[i], (size_t)(p - L->l[i]));
+	memcpy(n + (p - L->l[i]), to, tl);
+	strcpy(n + (p - L->l[i]) + tl, p + fl);
+	free(L->l[i]);
+	L->l[i] = n;
+}
+
+void
+rcpt_test_line_unsign(struct rcpt_test_lines *L, size_t i)
+{
+	static const char key[] = ",\"signature\":\"";
+	char *p = strstr(L->l[i], key);
+	size_t n = sizeof(key) - 1 + 2 * RCPT_ED25519_SIG_LEN + 1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memmove(p, p + n, strlen(p + n) + 1);
+}
+
+/* Writes the hex of @p n bytes over the value of string span @p sp. */
+static void
+put_hex(
+    char *line, const struct rcpt_receipt_span *sp, const uint8_t *b, size_t n)
+{
+	char hex[2 * RCPT_ED25519_SIG_LEN + 1];
+
+	CU_ASSERT_FATAL(sp->len == 2 * n + 2 && n <= RCPT_ED25519_SIG_LEN);
+	rcpt_hex_encode(b, n, hex);
+	memcpy(line + (sp->p - line) + 1, hex, 2 * n);
+}
+
+static void
+scan_line(const char *line, struct rcpt_receipt_view *vw)
+{
+	CU_ASSERT_EQUAL_FATAL(
+	    rcpt_receipt_scan(line, strlen(line), 256, vw, NULL), RCPT_OK);
+}
+
+void
+rcpt_test_line_reseal(
+    struct rcpt_test_lines *L, size_t i, int link, const struct rcpt_signer *s)
+{
+	struct rcpt_receipt_view vw, prev;
+	struct rcpt_buf sv = {0};
+	uint8_t h[RCPT_HASH_LEN], sig[RCPT_ED25519_SIG_LEN];
+	char *line = L->l[i];
+
+	scan_line(line, &vw);
+	if (link) {
+		CU_ASSERT_FATAL(i > 0);
+		scan_line(L->l[i - 1], &prev);
+		put_hex(
+		    line, &vw.prev_hash, prev.entry_hash_raw, RCPT_HASH_LEN);
+	}
+	if (vw.has_data) {
+		SHA256((const unsigned char *)vw.data.p, vw.data.len, h);
+		put_hex(line, &vw.data_hash, h, sizeof(h));
+	}
+	/* The spans still point into the line, whose length is the same. */
+	CU_ASSERT_EQUAL_FATAL(rcpt_receipt_view_signed(&vw, &sv), RCPT_OK);
+	SHA256((const unsigned char *)sv.p, sv.len, h);
+	rcpt_buf_clear(&sv);
+	put_hex(line, &vw.entry_hash, h, sizeof(h));
+	if (vw.has_signature && s != NULL) {
+		CU_ASSERT_EQUAL_FATAL(s->sign(s->ctx, s->kid, h, sig), RCPT_OK);
+		put_hex(line, &vw.signature, sig, sizeof(sig));
+	}
 }

@@ -105,4 +105,57 @@ void rcpt_test_proc_clear(struct rcpt_test_proc *p);
  */
 int rcpt_test_sanitizer_env(void);
 
+/* Receipt lines, to tamper with (test-tamper.c) */
+
+struct rcpt_receipt;
+struct rcpt_signer;
+
+/** Most lines a struct rcpt_test_lines holds. */
+#define RCPT_TEST_LINES_MAX 64
+
+/* Stored receipts as JCS lines without "\n"; init with {0}. */
+struct rcpt_test_lines {
+	char *l[RCPT_TEST_LINES_MAX]; /* owned, NUL-terminated */
+	size_t n;
+};
+
+/*
+ * The helpers below assert with CUnit (fatally on a broken fixture), so
+ * they run only inside a test.
+ */
+
+/** Appends the JCS of @p r to @p L. */
+void rcpt_test_lines_keep(
+    struct rcpt_test_lines *L, const struct rcpt_receipt *r);
+
+/** Frees the lines of @p L and empties it. */
+void rcpt_test_lines_free(struct rcpt_test_lines *L);
+
+/** Makes @p L a copy of lines [0, @p to) of @p from (all when 0). */
+void rcpt_test_lines_copy(
+    struct rcpt_test_lines *L, const struct rcpt_test_lines *from, size_t to);
+
+/** The lines each followed by "\n"; the caller frees the string. */
+char *rcpt_test_lines_join(const struct rcpt_test_lines *L);
+
+/** Removes line @p i. */
+void rcpt_test_lines_drop(struct rcpt_test_lines *L, size_t i);
+
+/** Replaces the first @p from in line @p i by @p to. */
+void rcpt_test_line_replace(
+    struct rcpt_test_lines *L, size_t i, const char *from, const char *to);
+
+/** Removes the signature member of line @p i, which must have one. */
+void rcpt_test_line_unsign(struct rcpt_test_lines *L, size_t i);
+
+/**
+ * Makes line @p i consistent again after an edit, as a forger would:
+ * data_hash and entry_hash recomputed; prev_hash set to the entry_hash
+ * of line i - 1 when @p link; the signature, when there is one, made
+ * by @p s, or left as it was (now stale) when @p s is NULL.
+ * @param[in] s borrowed for the call; NULL: the forger lacks the key.
+ */
+void rcpt_test_line_reseal(
+    struct rcpt_test_lines *L, size_t i, int link, const struct rcpt_signer *s);
+
 #endif
