@@ -23,11 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "bundle.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "jwk.h"
 #include "proof.h"
+#include "receipt.h"
 #include "verify.h"
 
 #define JWKS_MAX_BYTES  ((size_t)16 * 1024 * 1024)
@@ -304,17 +307,92 @@ out:
 	return r;
 }
 
+/* The receipt's own hashes, then the proof's chain, seq and entry_hash. */
+static int
+receipt_matches(const char *line, size_t n,
+    const struct rcpt_inclusion_proof *p, struct rcpt_diag *diag)
+{
+	struct rcpt_receipt_view vw;
+	struct rcpt_receipt rc;
+	uint8_t h[RCPT_HASH_LEN];
+	int r;
+
+	rcpt_receipt_init(&rc);
+	if ((r = rcpt_receipt_scan(line, n, 256, &vw, diag)) != RCPT_OK ||
+	    (r = rcpt_receipt_parse(line, n, 256, &rc, diag)) != RCPT_OK)
+		return r;
+	if (vw.has_data &&
+	    (SHA256((const unsigned char *)vw.data.p, vw.data.len, h) == NULL ||
+	        memcmp(h, vw.data_hash_raw, RCPT_HASH_LEN) != 0))
+		r = rcpt_diag(
+		    diag, RCPT_E_CORRUPT, "data_hash does not match data");
+	else if ((r = rcpt_receipt_entry_hash(&rc, h)) != RCPT_OK)
+		(void)rcpt_diag(diag, r, "entry_hash: cannot be computed");
+	else if (memcmp(h, rc.entry_hash, RCPT_HASH_LEN) != 0)
+		r = rcpt_diag(diag, RCPT_E_CORRUPT,
+		    "entry_hash does not match the signed view");
+	else if (strcmp(rc.chain, p->chain) != 0)
+		r = rcpt_diag(diag, RCPT_E_PROOF,
+		    "chain %s is not the proof's chain %s", rc.chain, p->chain);
+	else if (rc.seq != p->seq)
+		r = rcpt_diag(diag, RCPT_E_PROOF,
+		    "seq %" PRIu64 " is not the proof's seq %" PRIu64, rc.seq,
+		    p->seq);
+	else if (memcmp(rc.entry_hash, p->entry_hash, RCPT_HASH_LEN) != 0)
+		r = rcpt_diag(diag, RCPT_E_PROOF,
+		    "entry_hash is not the one the proof includes");
+	rcpt_receipt_clear(&rc);
+	return r;
+}
+
+/*
+ * Ties the receipt in @p path to the inclusion proof @p text, verified
+ * already.  A proof shows only that some entry_hash is in a signed tree;
+ * this shows that it is this receipt's, which is what a third party is
+ * asked to accept (SPEC 1, 5), also for the unsigned receipts of a batch
+ * chain.  The file holds one stored receipt, with or without its "\n".
+ */
+static int
+check_receipt(
+    const char *path, const char *text, size_t len, struct rcpt_diag *diag)
+{
+	struct rcpt_inclusion_proof inc = {0};
+	struct rcpt_diag tmp = {0};
+	char *line = NULL;
+	size_t n = 0;
+	int r;
+
+	r = rcpt_cli_read_file(path, RCPT_VERIFY_LINE_MAX + 1, &line, &n, &tmp);
+	if (r == RCPT_E_TOO_LARGE)
+		r = rcpt_diag(&tmp, r, "longer than a receipt may be");
+	if (r == RCPT_OK && n > 0 && line[n - 1] == '\n')
+		n--;
+	if (r == RCPT_OK && memchr(line, '\n', n) != NULL)
+		r = rcpt_diag(&tmp, RCPT_E_INVAL,
+		    "holds more than one line; give one receipt");
+	if (r == RCPT_OK &&
+	    (r = rcpt_proof_inclusion_parse(text, len, &inc, &tmp)) == RCPT_OK)
+		r = receipt_matches(line, n, &inc, &tmp);
+	if (r != RCPT_OK)
+		(void)rcpt_diag(
+		    diag, r, "--receipt %s: %s", path, rcpt_diag_msg(&tmp, r));
+	rcpt_proof_inclusion_clear(&inc);
+	free(line);
+	return r;
+}
+
 int
 cmd_verify_proof(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 	    {"keys", required_argument, NULL, 'k'},
+	    {"receipt", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct rcpt_diag diag = {0};
 	struct rcpt_jwks *keys = NULL;
-	const char *keys_path = NULL;
+	const char *keys_path = NULL, *receipt_path = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	int c, r, kind = RCPT_PROOF_NONE;
@@ -324,6 +402,9 @@ cmd_verify_proof(int argc, char *argv[])
 		switch (c) {
 		case 'k':
 			keys_path = optarg;
+			break;
+		case 'r':
+			receipt_path = optarg;
 			break;
 		default:
 			return rcpt_cli_option_error(argv[0], c, argv);
@@ -346,8 +427,23 @@ cmd_verify_proof(int argc, char *argv[])
 	}
 	if (r == RCPT_OK)
 		r = rcpt_proof_verify_text(text, len, keys, &kind, &diag);
+	if (r == RCPT_OK && receipt_path != NULL &&
+	    kind != RCPT_PROOF_INCLUSION) {
+		ret = rcpt_cli_usage_error(argv[0],
+		    "--receipt goes with an inclusion proof, not a "
+		    "consistency proof");
+		goto out;
+	}
+	if (r == RCPT_OK && receipt_path != NULL)
+		r = check_receipt(receipt_path, text, len, &diag);
 	if (r == RCPT_OK)
 		r = print_valid_proof(text, len, kind, &diag);
+	if (r == RCPT_OK && receipt_path != NULL &&
+	    (printf("Receipt: MATCHES (%s is the receipt the proof "
+	            "includes)\n",
+	         receipt_path) < 0 ||
+	        fflush(stdout) != 0))
+		r = rcpt_diag(&diag, RCPT_E_IO, "stdout: write failed");
 	if (r != RCPT_OK && rcpt_cli_exit_code(r) == RCPT_CLI_EXIT_BROKEN) {
 		printf("Proof: INVALID: %s\n", rcpt_diag_msg(&diag, r));
 		ret = fflush(stdout) == 0 ? RCPT_CLI_EXIT_BROKEN

@@ -179,8 +179,12 @@ static const struct command commands[] = {
         "                    bundle does not start at seq 0\n"},
     {"verify-proof", cmd_verify_proof,
         "verify an inclusion or consistency proof (SPEC 5)",
-        "--keys JWKS PROOF.json",
-        "  --keys JWKS       keys that may sign the proof's checkpoints\n"},
+        "--keys JWKS [--receipt FILE] PROOF.json",
+        "  --keys JWKS       keys that may sign the proof's checkpoints\n"
+        "  --receipt FILE    also check that the receipt in FILE (one\n"
+        "                    stored line) is the one an inclusion proof\n"
+        "                    includes: its own hashes, chain, seq and\n"
+        "                    entry_hash\n"},
     {"keygen", keygen, "create a signing key",
         "--software PATH\n| --pkcs11 CONFIG [--providers-dir DIR]",
         "  --software PATH   development only: new key file (mode 0600);\n"

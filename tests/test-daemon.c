@@ -646,6 +646,73 @@ get_checked(uint64_t seq, uint8_t eh[RCPT_HASH_LEN], int *is_signed)
 }
 
 /*
+ * `verify-proof --receipt`: the receipt's bytes are tied to the proof.
+ * The receipt after it, or the receipt with one byte of its data
+ * changed, is refused, naming --receipt and the rule.
+ */
+static void
+check_receipt_file(
+    const char *keys, const char *proof, const char *rec, uint64_t seq)
+{
+	const char *check[] = {
+	    "verify-proof", "--keys", keys, "--receipt", NULL, NULL, NULL};
+	struct rcpt_test_proc p;
+	uint8_t eh[RCPT_HASH_LEN];
+	char *ppath = rcpt_test_join(dm.dir, "proof.json");
+	char *rpath = rcpt_test_join(dm.dir, "receipt.jsonl");
+	char *other, *edited, *at, want[160];
+	int is_signed = 0, how;
+
+	CU_ASSERT_FATAL(ppath != NULL && rpath != NULL);
+	CU_ASSERT_EQUAL(rcpt_test_write_file(ppath, proof, strlen(proof)), 0);
+	other = get_checked(seq + 1, eh, &is_signed);
+	edited = strdup(rec);
+	CU_ASSERT_FATAL(edited != NULL);
+	at = strstr(edited, "\"data\":");
+	CU_ASSERT_FATAL(at != NULL);
+	at += strlen("\"data\":");
+	/* A digit of the data, changed into another: still canonical. */
+	while (*at != '\0' && !(*at >= '0' && *at <= '8'))
+		at++;
+	CU_ASSERT_FATAL(*at != '\0');
+	(*at)++;
+	check[4] = rpath;
+	check[5] = ppath;
+	for (how = 0; how < 3; how++) {
+		const char *line = how == 0 ? rec : how == 1 ? other : edited;
+
+		CU_ASSERT_EQUAL(
+		    rcpt_test_write_file(rpath, line, strlen(line)), 0);
+		run_cli(&p, check);
+		if (how == 0) {
+			CU_ASSERT_EQUAL(p.status, 0);
+			snprintf(want, sizeof(want),
+			    "Receipt: MATCHES (%s is the receipt the proof "
+			    "includes)\n",
+			    rpath);
+			CU_ASSERT_PTR_NOT_NULL(strstr(p.out, "Proof: VALID"));
+			CU_ASSERT_PTR_NOT_NULL(strstr(p.out, want));
+		} else {
+			CU_ASSERT_EQUAL(p.status, 1);
+			snprintf(want, sizeof(want),
+			    "Proof: INVALID: --receipt %s: ", rpath);
+			CU_ASSERT_PTR_NOT_NULL(strstr(p.out, want));
+			CU_ASSERT_PTR_NOT_NULL(strstr(
+			    p.out, how == 1 ? "is not the proof's seq"
+			                    : "data_hash does not match"));
+		}
+		if (p.status != (how == 0 ? 0 : 1))
+			fprintf(
+			    stderr, "\n--receipt %d: %s%s", how, p.out, p.err);
+		rcpt_test_proc_clear(&p);
+	}
+	free(other);
+	free(edited);
+	free(ppath);
+	free(rpath);
+}
+
+/*
  * An unsigned receipt of a batch chain proven to a third party (SPEC
  * 1.2, 5): `prove --seq` gives an inclusion proof against a fresh
  * checkpoint; `verify-proof` with the chain's keys accepts it; the
@@ -712,6 +779,7 @@ test_batch_prove(void)
 		rcpt_test_proc_clear(&p);
 		free(path);
 	}
+	check_receipt_file(keys, text, rec, seq);
 	rcpt_proof_inclusion_clear(&ip);
 	free(text);
 	free(rec);
