@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -495,6 +496,87 @@ rcpt_bench_show_file(const char *path)
 		fclose(f);
 	}
 	fprintf(stderr, "--- end ---\n");
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return RCPT_E_IO;
+		c += w;
+		n -= (size_t)w;
+	}
+	return RCPT_OK;
+}
+
+static int
+read_all(int fd, void *p, size_t n)
+{
+	char *c = p;
+	ssize_t r;
+
+	while (n > 0) {
+		r = read(fd, c, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return RCPT_E_IO;
+		c += r;
+		n -= (size_t)r;
+	}
+	return RCPT_OK;
+}
+
+int
+rcpt_bench_in_child(rcpt_bench_child_fn fn, const void *arg, void *rep,
+    size_t size, double *rss_mib_out, char *why, size_t why_size)
+{
+	struct rusage ru;
+	int fds[2], st, r;
+	pid_t pid;
+
+	memset(rep, 0, size);
+	*rss_mib_out = 0;
+	if (pipe(fds) != 0)
+		return RCPT_E_IO;
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return RCPT_E_IO;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		if (fn != NULL)
+			fn(arg, rep);
+		r = write_all(fds[1], rep, size);
+		_exit(r == RCPT_OK ? 0 : 1);
+	}
+	close(fds[1]);
+	r = read_all(fds[0], rep, size);
+	close(fds[0]);
+	while (wait4(pid, &st, 0, &ru) < 0) {
+		if (errno != EINTR)
+			return RCPT_E_IO;
+	}
+	if (r != RCPT_OK || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (WIFSIGNALED(st))
+			snprintf(why, why_size, "child killed by signal %d",
+			    WTERMSIG(st));
+		else
+			snprintf(why, why_size, "child process failed");
+		return RCPT_E_INTERNAL;
+	}
+	/* Linux reports ru_maxrss in KiB. */
+	*rss_mib_out = (double)ru.ru_maxrss / 1024.0;
+	return RCPT_OK;
 }
 
 const char *

@@ -176,6 +176,24 @@ const char *rcpt_bench_fs_type(const char *path);
 /** Copies the file @p path to stderr between two marker lines. */
 void rcpt_bench_show_file(const char *path);
 
+/* A measurement in a forked child. */
+
+/** Work done in a child; it fills the report @p rep. */
+typedef void (*rcpt_bench_child_fn)(const void *arg, void *rep);
+
+/**
+ * Runs @p fn(@p arg, @p rep) in a forked child (NULL: a child that only
+ * exits), copies the child's @p size bytes of @p rep back through a pipe
+ * and gives the child's peak RSS (ru_maxrss) in MiB, so that the figure
+ * counts that work alone.  A forked child starts with the parent's
+ * resident pages: keep the parent small.
+ * @param[out] why when the child failed, what happened.
+ * @return RCPT_OK, RCPT_E_IO (no pipe, fork or wait), RCPT_E_INTERNAL
+ * when the child died or could not send its report.
+ */
+int rcpt_bench_in_child(rcpt_bench_child_fn fn, const void *arg, void *rep,
+    size_t size, double *rss_mib_out, char *why, size_t why_size);
+
 /** "met" or "MISSED". */
 const char *rcpt_bench_verdict(bool met);
 

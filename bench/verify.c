@@ -2,10 +2,13 @@
 /*
  * Verification benchmark: builds a chain of N receipts with the offline
  * chain writer and a fixed software key, then measures in one run the
- * raw OpenSSL Ed25519 verify rate (the physical limit), our verifier on
- * one and two threads, JCS throughput and the peak memory of
- * verification alone.  It prints human-readable figures, whether each
- * target was met, and ends with one JSON line for scripts.
+ * bare libsodium Ed25519 verify rate (the physical limit: our verifier
+ * checks signatures with it), the bare OpenSSL rate (context), our
+ * verifier on one and two threads, the naive Python peer on as many
+ * receipts, JCS throughput and the peak memory of verification alone.
+ * It prints human-readable figures, whether each target was met, and
+ * ends with one JSON line for scripts.  verify-limits.c holds the bare
+ * loops and the peer.
  *
  * It is a measurement, not a test: a missed target is reported but does
  * not fail the run.  Only errors and a verification that is not CLEAN
@@ -16,22 +19,17 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/time.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <sodium.h>
 
 #include "chain.h"
 #include "err.h"
@@ -44,25 +42,21 @@
 #include "verify.h"
 
 #include "common.h"
+#include "verify-limits.h"
 
-#define N_DEFAULT       1000000
-#define N_QUICK         20000
-#define SECONDS_DEFAULT 3.0
-#define SECONDS_QUICK   1.0
-#define RAW_SIGS        256               /* distinct pre-made signatures */
-#define BLOCK_BYTES     (8 * 1024 * 1024) /* lines read per JCS round */
-#define BLOCK_LINES     65536
-#define SERIALIZE_TREES 4096 /* pre-parsed trees for serialize-only */
-#define TARGET_RATIO_1T 0.90
-#define TARGET_RATIO_2T 1.7
-#define TARGET_RSS_MIB  64.0
+#define N_DEFAULT         1000000
+#define N_QUICK           20000
+#define SECONDS_DEFAULT   3.0
+#define SECONDS_QUICK     1.0
+#define BLOCK_BYTES       (8 * 1024 * 1024) /* lines read per JCS round */
+#define BLOCK_LINES       65536
+#define SERIALIZE_TREES   4096 /* pre-parsed trees for serialize-only */
+#define TARGET_RATIO_CORE 0.85 /* of raw libsodium 1 thread x nproc */
+#define TARGET_RATIO_PEER 2.0
+#define TARGET_RSS_MIB    64.0
 
-/*
- * The one fixed seed, so that every run signs the same chain.  Exactly
- * 32 characters: the array holds no NUL.
- */
-static const uint8_t bench_seed[RCPT_ED25519_SEED_LEN] =
-    "receiptd bench/verify fixed seed";
+/* The one fixed seed, so that every run signs the same chain. */
+static const uint8_t bench_seed[RCPT_ED25519_SEED_LEN] = RCPT_BENCH_VERIFY_SEED;
 
 struct opts {
 	uint64_t n;     /* events appended after genesis */
@@ -85,18 +79,6 @@ struct verify_fig {
 	double cpu_rate; /* receipts per CPU second */
 	uint64_t count;
 	double elapsed;
-};
-
-struct raw_job {
-	EVP_PKEY *pkey;            /* borrowed; shared read-only */
-	const uint8_t (*msgs)[32]; /* RAW_SIGS messages */
-	const uint8_t (*sigs)[64]; /* their signatures */
-	double seconds;
-	struct rcpt_bench_gate *start; /* NULL when alone */
-	uint64_t count;                /* out: verifications done */
-	double elapsed;                /* out: seconds */
-	double cpu;                    /* out: CPU seconds of this thread */
-	int err;                       /* out */
 };
 
 static void
@@ -129,232 +111,6 @@ parse_args(int argc, char **argv, struct opts *o)
 		bo.seconds = SECONDS_QUICK;
 	o->n = bo.count;
 	o->seconds = bo.seconds;
-	return RCPT_OK;
-}
-
-/* ---- child processes ----------------------------------------------- */
-
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return RCPT_E_IO;
-		c += w;
-		n -= (size_t)w;
-	}
-	return RCPT_OK;
-}
-
-static int
-read_all(int fd, void *p, size_t n)
-{
-	char *c = p;
-
-	while (n > 0) {
-		ssize_t r = read(fd, c, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return RCPT_E_IO;
-		c += r;
-		n -= (size_t)r;
-	}
-	return RCPT_OK;
-}
-
-typedef void (*child_fn)(const void *arg, struct child_report *rep);
-
-/*
- * Runs @p fn in a forked child and returns its report and peak RSS.
- * The chain build and every verification run in children so that each
- * ru_maxrss counts that work alone; a forked child still starts with the
- * parent's resident pages, which is why the parent stays small.
- */
-static int
-run_child(
-    child_fn fn, const void *arg, struct child_report *rep, double *rss_mib_out)
-{
-	struct rusage ru;
-	int fds[2], st, r;
-	pid_t pid;
-
-	memset(rep, 0, sizeof(*rep));
-	*rss_mib_out = 0;
-	if (pipe(fds) != 0)
-		return RCPT_E_IO;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return RCPT_E_IO;
-	}
-	if (pid == 0) {
-		struct child_report mine;
-
-		close(fds[0]);
-		memset(&mine, 0, sizeof(mine));
-		if (fn != NULL)
-			fn(arg, &mine);
-		r = write_all(fds[1], &mine, sizeof(mine));
-		_exit(r == RCPT_OK ? 0 : 1);
-	}
-	close(fds[1]);
-	r = read_all(fds[0], rep, sizeof(*rep));
-	close(fds[0]);
-	while (wait4(pid, &st, 0, &ru) < 0) {
-		if (errno != EINTR)
-			return RCPT_E_IO;
-	}
-	if (r != RCPT_OK || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		if (WIFSIGNALED(st))
-			snprintf(rep->reason, sizeof(rep->reason),
-			    "child killed by signal %d", WTERMSIG(st));
-		else
-			snprintf(rep->reason, sizeof(rep->reason),
-			    "child process failed");
-		return RCPT_E_INTERNAL;
-	}
-	/* Linux reports ru_maxrss in KiB. */
-	*rss_mib_out = (double)ru.ru_maxrss / 1024.0;
-	return RCPT_OK;
-}
-
-/* ---- raw OpenSSL Ed25519 --------------------------------------------- */
-
-static void *
-raw_loop(void *arg)
-{
-	struct raw_job *j = arg;
-	EVP_MD_CTX *ctx;
-	uint64_t count = 0;
-	double t0, t, c0;
-	size_t i;
-
-	j->err = RCPT_E_INTERNAL;
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		j->err = RCPT_E_NOMEM;
-		return NULL;
-	}
-	if (j->start != NULL && !rcpt_bench_gate_wait(j->start))
-		goto out;
-	c0 = rcpt_bench_cpu(CLOCK_THREAD_CPUTIME_ID);
-	t0 = rcpt_bench_now();
-	do {
-		for (i = 0; i < RAW_SIGS; i++) {
-			if (EVP_DigestVerifyInit(
-			        ctx, NULL, NULL, NULL, j->pkey) != 1 ||
-			    EVP_DigestVerify(
-			        ctx, j->sigs[i], 64, j->msgs[i], 32) != 1)
-				goto out;
-		}
-		count += RAW_SIGS;
-		t = rcpt_bench_now();
-	} while (t - t0 < j->seconds);
-	j->count = count;
-	j->elapsed = t - t0;
-	j->cpu = rcpt_bench_cpu(CLOCK_THREAD_CPUTIME_ID) - c0;
-	j->err = RCPT_OK;
-out:
-	EVP_MD_CTX_free(ctx);
-	return NULL;
-}
-
-/* Makes RAW_SIGS distinct 32-byte messages and their signatures. */
-static int
-raw_setup(EVP_PKEY **pkey_out, uint8_t msgs[][32], uint8_t sigs[][64])
-{
-	EVP_PKEY *priv = NULL, *pub = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	uint8_t pubraw[32];
-	size_t len, i, k;
-	int r = RCPT_E_INTERNAL;
-
-	*pkey_out = NULL;
-	priv = EVP_PKEY_new_raw_private_key(
-	    EVP_PKEY_ED25519, NULL, bench_seed, sizeof(bench_seed));
-	if (priv == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	len = sizeof(pubraw);
-	if (EVP_PKEY_get_raw_public_key(priv, pubraw, &len) != 1)
-		goto out;
-	pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pubraw, len);
-	if (pub == NULL)
-		goto out;
-	for (i = 0; i < RAW_SIGS; i++) {
-		for (k = 0; k < 32; k++)
-			msgs[i][k] = (uint8_t)(i * 31 + k * 7 + 1);
-		len = 64;
-		if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, priv) != 1 ||
-		    EVP_DigestSign(ctx, sigs[i], &len, msgs[i], 32) != 1 ||
-		    len != 64)
-			goto out;
-	}
-	*pkey_out = pub;
-	pub = NULL;
-	r = RCPT_OK;
-out:
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(pub);
-	EVP_PKEY_free(priv);
-	return r;
-}
-
-/*
- * Verifications per second on @p nthreads threads (1 or 2), and per
- * CPU second of those threads into @p cpu_rate_out when not NULL.
- */
-static int
-bench_raw(double seconds, int nthreads, double *rate_out, double *cpu_rate_out)
-{
-	static uint8_t msgs[RAW_SIGS][32], sigs[RAW_SIGS][64];
-	struct raw_job jobs[2];
-	void *args[2];
-	struct rcpt_bench_gate start = RCPT_BENCH_GATE_INIT;
-	EVP_PKEY *pkey = NULL;
-	double count = 0, cpu = 0;
-	int i, r;
-
-	*rate_out = 0;
-	if (cpu_rate_out != NULL)
-		*cpu_rate_out = 0;
-	if (nthreads < 1 || nthreads > 2)
-		return RCPT_E_INVAL;
-	if ((r = raw_setup(&pkey, msgs, sigs)) != RCPT_OK)
-		return r;
-	for (i = 0; i < nthreads; i++) {
-		jobs[i] = (struct raw_job){.pkey = pkey,
-		    .msgs = (const uint8_t(*)[32])msgs,
-		    .sigs = (const uint8_t(*)[64])sigs,
-		    .seconds = seconds,
-		    .start = nthreads > 1 ? &start : NULL};
-		args[i] = &jobs[i];
-	}
-	r = RCPT_OK;
-	if (nthreads == 1)
-		raw_loop(&jobs[0]);
-	else
-		r = rcpt_bench_threads(raw_loop, args, nthreads, &start);
-	EVP_PKEY_free(pkey);
-	if (r != RCPT_OK)
-		return r;
-	for (i = 0; i < nthreads; i++) {
-		if (jobs[i].err != RCPT_OK)
-			return jobs[i].err;
-		if (jobs[i].elapsed <= 0 || jobs[i].cpu <= 0)
-			return RCPT_E_INTERNAL;
-		*rate_out += (double)jobs[i].count / jobs[i].elapsed;
-		count += (double)jobs[i].count;
-		cpu += jobs[i].cpu;
-	}
-	if (cpu_rate_out != NULL)
-		*cpu_rate_out = count / cpu;
 	return RCPT_OK;
 }
 
@@ -457,8 +213,9 @@ write_receipt(FILE *f, struct rcpt_receipt *r)
 }
 
 static void
-child_build(const void *arg, struct child_report *rep)
+child_build(const void *arg, void *out)
 {
+	struct child_report *rep = out;
 	const struct build_arg *a = arg;
 	struct rcpt_softkey *key = NULL;
 	struct rcpt_signer signer;
@@ -545,8 +302,9 @@ struct verify_arg {
 };
 
 static void
-child_verify(const void *arg, struct child_report *rep)
+child_verify(const void *arg, void *out)
 {
+	struct child_report *rep = out;
 	const struct verify_arg *a = arg;
 	struct rcpt_verify_opts vo;
 	struct rcpt_verify_result res;
@@ -581,7 +339,8 @@ bench_ours(const char *path, int threads, uint64_t want, struct verify_fig *fig)
 	int r;
 
 	memset(fig, 0, sizeof(*fig));
-	r = run_child(child_verify, &a, &rep, &fig->rss_mib);
+	r = rcpt_bench_in_child(child_verify, &a, &rep, sizeof(rep),
+	    &fig->rss_mib, rep.reason, sizeof(rep.reason));
 	if (r == RCPT_OK)
 		r = rep.err;
 	if (r != RCPT_OK) {
@@ -805,49 +564,96 @@ bench_jcs(const char *path, double seconds, double *canon_out, double *ser_out)
 
 /* ---- report -------------------------------------------------------- */
 
+enum verdict { V_MISSED, V_MET, V_UNMEASURED };
+
+static const char *
+verdict_word(enum verdict v)
+{
+	return v == V_UNMEASURED ? "not measured"
+	                         : rcpt_bench_verdict(v == V_MET);
+}
+
+/* A bare loop's runs before [0] and after [1] our verifier. */
+struct raw_fig {
+	double r1[2], r2[2]; /* 1 and 2 threads */
+	double cpu1[2];      /* 1 thread, per CPU second */
+	double r1_best, r2_best, cpu1_best;
+};
+
 /* Every figure of one run. */
 struct figs {
 	uint64_t n, lines;
 	struct rcpt_bench_machine m;
-	double seconds; /* per timed measurement */
+	double load_end; /* 1-minute load average at the end */
+	double seconds;  /* per timed measurement */
 	double build_s;
-	double raw1[2], raw2[2]; /* before and after our verifier */
-	double cpu1[2];          /* raw 1 thread, per CPU second */
-	double raw1_best, raw2_best, cpu1_best;
+	struct raw_fig sod, ossl;
 	struct verify_fig v1, v2;
+	struct rcpt_bench_vpeer peer;
 	double base_rss;
 	double canon, ser;
-	double ratio1, ratio2, ratio1_cpu;
-	bool ok1, ok2, okm1, okm2;
+	double limit;      /* raw libsodium 1 thread x nproc */
+	double ratio_core; /* ours_2t / limit: the headline */
+	double ratio_peer; /* ours_2t / peer, when measured */
+	double ratio1;     /* ours_1t / raw libsodium 1 thread */
+	double ratio1_cpu; /* the same per CPU second */
+	double ratio_ossl; /* ours_2t / (raw OpenSSL 1 thread x nproc) */
+	enum verdict ok_core, ok_peer, okm1, okm2;
 };
+
+static void
+raw_best(struct raw_fig *r)
+{
+	r->r1_best = rcpt_bench_max(r->r1[0], r->r1[1]);
+	r->r2_best = rcpt_bench_max(r->r2[0], r->r2[1]);
+	r->cpu1_best = rcpt_bench_max(r->cpu1[0], r->cpu1[1]);
+}
+
+static enum verdict
+at_least(double x, double target)
+{
+	return x >= target ? V_MET : V_MISSED;
+}
 
 static void
 judge(struct figs *f)
 {
-	f->raw1_best = rcpt_bench_max(f->raw1[0], f->raw1[1]);
-	f->raw2_best = rcpt_bench_max(f->raw2[0], f->raw2[1]);
-	f->cpu1_best = rcpt_bench_max(f->cpu1[0], f->cpu1[1]);
-	f->ratio1 = f->v1.rate / f->raw1_best;
-	f->ratio2 = f->v2.rate / f->raw1_best;
-	f->ratio1_cpu = f->v1.cpu_rate / f->cpu1_best;
-	f->ok1 = f->ratio1 >= TARGET_RATIO_1T;
-	f->ok2 = f->ratio2 >= TARGET_RATIO_2T;
-	f->okm1 = f->v1.rss_mib <= TARGET_RSS_MIB;
-	f->okm2 = f->v2.rss_mib <= TARGET_RSS_MIB;
+	raw_best(&f->sod);
+	raw_best(&f->ossl);
+	f->limit = f->sod.r1_best * (double)f->m.nproc;
+	f->ratio_core = f->v2.rate / f->limit;
+	f->ratio1 = f->v1.rate / f->sod.r1_best;
+	f->ratio1_cpu = f->v1.cpu_rate / f->sod.cpu1_best;
+	f->ratio_ossl = f->v2.rate / (f->ossl.r1_best * (double)f->m.nproc);
+	f->ok_core = at_least(f->ratio_core, TARGET_RATIO_CORE);
+	f->ok_peer = V_UNMEASURED;
+	if (f->peer.measured) {
+		f->ratio_peer = f->v2.rate / f->peer.rate;
+		f->ok_peer = at_least(f->ratio_peer, TARGET_RATIO_PEER);
+	}
+	f->okm1 = at_least(TARGET_RSS_MIB, f->v1.rss_mib);
+	f->okm2 = at_least(TARGET_RSS_MIB, f->v2.rss_mib);
+}
+
+static void
+print_raw(const char *what, const struct raw_fig *r)
+{
+	printf("\nraw %s,\n32-byte messages; best of a run before and one "
+	       "after ours:\n",
+	    what);
+	printf("  1 thread   %10.0f verifies/s   (runs %.0f, %.0f)\n",
+	    r->r1_best, r->r1[0], r->r1[1]);
+	printf("  2 threads  %10.0f verifies/s   (runs %.0f, %.0f; %.2fx "
+	       "of 1 thread)\n",
+	    r->r2_best, r->r2[0], r->r2[1], r->r2_best / r->r1_best);
 }
 
 static void
 print_text(const struct figs *f)
 {
-	printf("\nraw OpenSSL Ed25519 verify (EVP_DigestVerifyInit + "
-	       "EVP_DigestVerify, 32-byte\nmessages; best of a run before "
-	       "and one after ours):\n");
-	printf("  1 thread   %10.0f verifies/s   (runs %.0f, %.0f; the "
-	       "physical limit)\n",
-	    f->raw1_best, f->raw1[0], f->raw1[1]);
-	printf("  2 threads  %10.0f verifies/s   (runs %.0f, %.0f; %.2fx "
-	       "of 1 thread)\n",
-	    f->raw2_best, f->raw2[0], f->raw2[1], f->raw2_best / f->raw1_best);
+	print_raw("libsodium crypto_sign_ed25519_verify_detached (the limit)",
+	    &f->sod);
+	print_raw("OpenSSL EVP_DigestVerify (context)", &f->ossl);
 
 	printf("\nour verifier (rcpt_verify_stream over receipts.jsonl, "
 	       "CLEAN):\n");
@@ -855,52 +661,88 @@ print_text(const struct figs *f)
 	    f->v1.rate, f->v1.count, f->v1.elapsed);
 	printf("  threads=2  %10.0f receipts/s   (%" PRIu64 " in %.2f s)\n",
 	    f->v2.rate, f->v2.count, f->v2.elapsed);
-	printf("  ours_1t / raw_1t = %.3f   target >= %.2f   %s\n", f->ratio1,
-	    TARGET_RATIO_1T, rcpt_bench_verdict(f->ok1));
-	printf("  ours_2t / raw_1t = %.3f   target >= %.2f   %s\n", f->ratio2,
-	    TARGET_RATIO_2T, rcpt_bench_verdict(f->ok2));
-	printf("  per CPU second, 1 thread: ours %.0f, raw %.0f, ratio %.3f "
-	       "(context: less\n  sensitive to other load)\n",
-	    f->v1.cpu_rate, f->cpu1_best, f->ratio1_cpu);
+	printf("  ours_2t / (raw_sodium_1t x %ld cores = %.0f) = %.3f   "
+	       "target >= %.2f   %s\n",
+	    f->m.nproc, f->limit, f->ratio_core, TARGET_RATIO_CORE,
+	    verdict_word(f->ok_core));
+	if (f->peer.measured)
+		printf("  ours_2t / naive peer (%.0f receipts/s) = %.2f   "
+		       "target >= %.1f   %s\n",
+		    f->peer.rate, f->ratio_peer, TARGET_RATIO_PEER,
+		    verdict_word(f->ok_peer));
+	else
+		printf("  ours_2t / naive peer: the peer was not measured "
+		       "(%s)   target >= %.1f   %s\n",
+		    f->peer.why, TARGET_RATIO_PEER, verdict_word(f->ok_peer));
+	printf("  context: ours_1t / raw_sodium_1t = %.3f (per CPU second "
+	       "%.3f);\n  ours_2t / (raw_openssl_1t x %ld) = %.3f\n",
+	    f->ratio1, f->ratio1_cpu, f->m.nproc, f->ratio_ossl);
 
 	printf("\npeak RSS of verification (ru_maxrss of the child; an "
 	       "idle child shows %.1f MiB):\n",
 	    f->base_rss);
 	printf("  threads=1  %6.1f MiB   target <= %.0f MiB   %s\n",
-	    f->v1.rss_mib, TARGET_RSS_MIB, rcpt_bench_verdict(f->okm1));
+	    f->v1.rss_mib, TARGET_RSS_MIB, verdict_word(f->okm1));
 	printf("  threads=2  %6.1f MiB   target <= %.0f MiB   %s\n",
-	    f->v2.rss_mib, TARGET_RSS_MIB, rcpt_bench_verdict(f->okm2));
+	    f->v2.rss_mib, TARGET_RSS_MIB, verdict_word(f->okm2));
 
 	printf("\nJCS over receipt lines (1 MB = 10^6 bytes):\n");
 	printf("  parse + canonicalize  %8.1f MB/s in\n", f->canon);
 	printf("  serialize only        %8.1f MB/s out\n", f->ser);
+	printf("\nload average: %.2f at the start, %.2f at the end\n",
+	    f->m.load, f->load_end);
+}
+
+/* ,"key":x with @p decimals, or null when not measured. */
+static void
+print_peer_num(const char *key, bool measured, double x, int decimals)
+{
+	if (measured)
+		printf(",\"%s\":%.*f", key, decimals, x);
+	else
+		printf(",\"%s\":null", key);
 }
 
 /* The last line: one JSON object for scripts. */
 static void
 print_json(const struct figs *f)
 {
-	bool all = f->ok1 && f->ok2 && f->okm1 && f->okm2;
+	bool all = f->ok_core == V_MET && f->ok_peer == V_MET &&
+	           f->okm1 == V_MET && f->okm2 == V_MET;
 
-	printf("\ntargets: %s\n", all ? "all met" : "some MISSED");
+	printf(
+	    "\ntargets: %s\n", all ? "all met" : "some MISSED or not measured");
 	printf("{\"bench\":\"verify\",\"n\":%" PRIu64 ",\"receipts\":%" PRIu64
-	       ",\"nproc\":%ld,\"openssl\":\"%s\",\"load\":%.2f,"
-	       "\"seconds\":%.1f,",
+	       ",\"nproc\":%ld,\"openssl\":\"%s\",\"libsodium\":\"%s\","
+	       "\"load\":%.2f,\"load_end\":%.2f,\"seconds\":%.1f,",
 	    f->n, f->lines, f->m.nproc, OpenSSL_version(OPENSSL_VERSION_STRING),
-	    f->m.load, f->seconds);
-	printf("\"raw_verify_1t\":%.0f,\"raw_verify_2t\":%.0f,"
-	       "\"raw_verify_1t_worst\":%.0f,\"raw_verify_2t_worst\":%.0f,",
-	    f->raw1_best, f->raw2_best, rcpt_bench_min(f->raw1[0], f->raw1[1]),
-	    rcpt_bench_min(f->raw2[0], f->raw2[1]));
-	printf("\"ours_1t\":%.0f,\"ours_2t\":%.0f,"
-	       "\"ratio_1t\":%.3f,\"ratio_2t\":%.3f,\"ratio_1t_cpu\":%.3f,",
-	    f->v1.rate, f->v2.rate, f->ratio1, f->ratio2, f->ratio1_cpu);
-	printf("\"jcs_canon_mb_s\":%.1f,\"jcs_serialize_mb_s\":%.1f,"
+	    sodium_version_string(), f->m.load, f->load_end, f->seconds);
+	printf("\"raw_sodium_1t\":%.0f,\"raw_sodium_2t\":%.0f,"
+	       "\"raw_sodium_1t_worst\":%.0f,\"raw_sodium_2t_worst\":%.0f,"
+	       "\"raw_openssl_1t\":%.0f,\"raw_openssl_2t\":%.0f,",
+	    f->sod.r1_best, f->sod.r2_best,
+	    rcpt_bench_min(f->sod.r1[0], f->sod.r1[1]),
+	    rcpt_bench_min(f->sod.r2[0], f->sod.r2[1]), f->ossl.r1_best,
+	    f->ossl.r2_best);
+	printf("\"ours_1t\":%.0f,\"ours_2t\":%.0f,\"limit\":%.0f,"
+	       "\"ratio_2t\":%.3f,\"ratio_1t\":%.3f,\"ratio_1t_cpu\":%.3f,"
+	       "\"ratio_2t_openssl\":%.3f",
+	    f->v1.rate, f->v2.rate, f->limit, f->ratio_core, f->ratio1,
+	    f->ratio1_cpu, f->ratio_ossl);
+	print_peer_num("peer_verify", f->peer.measured, f->peer.rate, 0);
+	print_peer_num("ratio_peer", f->peer.measured, f->ratio_peer, 3);
+	printf(",\"jcs_canon_mb_s\":%.1f,\"jcs_serialize_mb_s\":%.1f,"
 	       "\"peak_rss_mib_1t\":%.1f,\"peak_rss_mib_2t\":%.1f,"
 	       "\"baseline_rss_mib\":%.1f,\"build_s\":%.2f,"
-	       "\"targets_met\":%s}\n",
+	       "\"peer_build_s\":%.2f,",
 	    f->canon, f->ser, f->v1.rss_mib, f->v2.rss_mib, f->base_rss,
-	    f->build_s, all ? "true" : "false");
+	    f->build_s, f->peer.build_s);
+	printf("\"target_ratio_2t\":\"%s\",\"target_peer\":\"%s\","
+	       "\"target_rss\":\"%s\",\"targets_met\":%s}\n",
+	    verdict_word(f->ok_core), verdict_word(f->ok_peer),
+	    verdict_word(
+	        f->okm1 == V_MET && f->okm2 == V_MET ? V_MET : V_MISSED),
+	    all ? "true" : "false");
 }
 
 /* Builds the chain in a child; fills n, lines and build_s. */
@@ -912,7 +754,8 @@ build(const char *path, struct figs *f)
 	double rss;
 	int r;
 
-	if ((r = run_child(child_build, &ba, &rep, &rss)) == RCPT_OK)
+	if ((r = rcpt_bench_in_child(child_build, &ba, &rep, sizeof(rep), &rss,
+	         rep.reason, sizeof(rep.reason))) == RCPT_OK)
 		r = rep.err;
 	if (r != RCPT_OK) {
 		fprintf(stderr, "verify: build: %s: %s\n", rcpt_strerror(r),
@@ -928,24 +771,30 @@ build(const char *path, struct figs *f)
 }
 
 /*
- * Raw OpenSSL is measured before and after our verifier (@p i 0 and 1)
- * and the better run is taken as the limit: one short window hit by
- * other load would otherwise flatter the ratios.
+ * The bare loops run before and after our verifier (@p i 0 and 1) and
+ * the better run is taken as the limit: one short window hit by other
+ * load would otherwise flatter the ratios.
  */
 static int
 measure_raw(double seconds, int i, struct figs *f)
 {
 	int r;
 
-	if ((r = bench_raw(seconds, 1, &f->raw1[i], &f->cpu1[i])) != RCPT_OK ||
-	    (r = bench_raw(seconds, 2, &f->raw2[i], NULL)) != RCPT_OK)
-		fprintf(stderr, "verify: raw OpenSSL verify failed: %s\n",
+	if ((r = rcpt_bench_raw_verify(RCPT_BENCH_RAW_SODIUM, seconds, 1,
+	         &f->sod.r1[i], &f->sod.cpu1[i])) != RCPT_OK ||
+	    (r = rcpt_bench_raw_verify(RCPT_BENCH_RAW_SODIUM, seconds, 2,
+	         &f->sod.r2[i], NULL)) != RCPT_OK ||
+	    (r = rcpt_bench_raw_verify(RCPT_BENCH_RAW_OPENSSL, seconds, 1,
+	         &f->ossl.r1[i], &f->ossl.cpu1[i])) != RCPT_OK ||
+	    (r = rcpt_bench_raw_verify(RCPT_BENCH_RAW_OPENSSL, seconds, 2,
+	         &f->ossl.r2[i], NULL)) != RCPT_OK)
+		fprintf(stderr, "verify: raw verify loop failed: %s\n",
 		    rcpt_strerror(r));
 	return r;
 }
 
 static int
-measure(const struct opts *o, const char *path, struct figs *f)
+measure(const struct opts *o, const char *dir, const char *path, struct figs *f)
 {
 	struct child_report rep;
 	int r;
@@ -954,7 +803,8 @@ measure(const struct opts *o, const char *path, struct figs *f)
 	    (r = measure_raw(o->seconds, 0, f)) != RCPT_OK)
 		return r;
 	/* Each verification runs alone in a child; this one idles. */
-	if ((r = run_child(NULL, NULL, &rep, &f->base_rss)) != RCPT_OK) {
+	if ((r = rcpt_bench_in_child(NULL, NULL, &rep, sizeof(rep),
+	         &f->base_rss, rep.reason, sizeof(rep.reason))) != RCPT_OK) {
 		fprintf(stderr, "verify: baseline child failed\n");
 		return r;
 	}
@@ -962,6 +812,16 @@ measure(const struct opts *o, const char *path, struct figs *f)
 	    (r = bench_ours(path, 2, f->lines, &f->v2)) != RCPT_OK ||
 	    (r = measure_raw(o->seconds, 1, f)) != RCPT_OK)
 		return r;
+	printf("\nnaive peer: building and verifying %" PRIu64 " rows ...\n",
+	    f->lines);
+	fflush(stdout);
+	rcpt_bench_vpeer_run(dir, f->lines, &f->peer);
+	if (f->peer.measured)
+		printf("naive peer: %.0f rows/s (its build took %.1f s, "
+		       "untimed)\n",
+		    f->peer.rate, f->peer.build_s);
+	else
+		printf("naive peer: not measured: %s\n", f->peer.why);
 	if ((r = bench_jcs(path, o->seconds, &f->canon, &f->ser)) != RCPT_OK)
 		fprintf(
 		    stderr, "verify: JCS bench failed: %s\n", rcpt_strerror(r));
@@ -989,7 +849,10 @@ main(int argc, char **argv)
 	if (rcpt_bench_mkdtemp("verify", dir, sizeof(dir)) != RCPT_OK)
 		return 1;
 	snprintf(path, sizeof(path), "%s/receipts.jsonl", dir);
-	r = measure(&o, path, &f);
+	r = measure(&o, dir, path, &f);
+	f.load_end = -1;
+	if (getloadavg(&f.load_end, 1) != 1)
+		f.load_end = -1;
 	rcpt_bench_remove_tree("verify", dir);
 	if (r != RCPT_OK)
 		return 1;

@@ -163,8 +163,8 @@ static const struct command commands[] = {
         "  [--threads N] [--trust JWKS]",
         "  --checkpoint FILE also verify this signed checkpoint\n"
         "  --keys JWKS       key set that only helps find keys (checked)\n"
-        "  --threads N       signature workers, 1 to 64 (default: CPUs, "
-        "at most 8)\n"
+        "  --threads N       signature workers, 1 to 64 (default: the\n"
+        "                    number of CPUs)\n"
         "  --trust JWKS      keys obtained out of band; pins the chain\n"
         "  FILE.jsonl        receipts, one per line; - is stdin\n"
         "  --chain NAME      instead: fetch the chain from the daemon and\n"
@@ -603,7 +603,7 @@ rcpt_cli_default_threads(void)
 
 	if (n < 1)
 		return 1;
-	return n > 8 ? 8 : (int)n;
+	return n > 64 ? 64 : (int)n;
 }
 
 int

@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Ed25519 through OpenSSL 3 EVP, with the strictness SPEC 3 asks for.
+ * Ed25519 with the strictness SPEC 3 asks for: signing and key
+ * derivation through OpenSSL 3 EVP (the soft key; a token signs through
+ * PKCS#11 elsewhere), verification through libsodium's
+ * crypto_sign_ed25519_verify_detached, which is about twice as fast as
+ * OpenSSL 3.0's on the same core.
  *
- * OpenSSL 3.0 already refuses S >= L and any R that is not the canonical
- * encoding of the recomputed point, but it accepts public keys of small
- * order (the identity key verifies a zero signature over any message)
- * and public keys whose y coordinate is not reduced modulo p.  Those
- * checks, and the small-order check on R, are made here on the encodings
- * before OpenSSL is asked; S and canonical R are checked here as well,
- * because they cost a few byte comparisons and keep the result
- * independent of the OpenSSL version.  No curve arithmetic is done here.
+ * Before the library is asked, the encodings are checked here: public
+ * keys and R of small order (the identity key verifies a zero signature
+ * over any message), y coordinates not reduced modulo p, S >= L, and so
+ * a non-canonical R.  libsodium 1.0.18 built without ED25519_COMPAT
+ * refuses all of these too, but the checks cost a few byte comparisons
+ * and make the answer independent of the library's version and build.
+ * No curve arithmetic is done here.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "ed25519.h"
 #include "mem.h"
@@ -58,8 +63,7 @@ static const uint8_t small_order_y[7][32] = {
 };
 
 struct rcpt_ed25519_vctx {
-	EVP_PKEY *pkey; /* the parsed public key */
-	EVP_MD_CTX *md; /* reused for every check */
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
 	int acceptable; /* 0 when the key can never verify */
 };
 
@@ -105,7 +109,7 @@ scalar_is_reduced(const uint8_t s[32])
 	return 0;
 }
 
-/* The checks on R and S that OpenSSL need not see. */
+/* The checks on R and S made before the library is asked. */
 static int
 sig_is_acceptable(const uint8_t sig[RCPT_ED25519_SIG_LEN])
 {
@@ -176,49 +180,55 @@ out:
 	return r;
 }
 
-/* Runs one OpenSSL verification on a prepared context. */
-static int
-evp_verify(EVP_MD_CTX *md, EVP_PKEY *k, const uint8_t *msg, size_t len,
-    const uint8_t sig[RCPT_ED25519_SIG_LEN])
-{
-	int ok;
+/*
+ * sodium_init() runs once per process.  It picks libsodium's code paths
+ * and starts its random source (getrandom(2) or /dev/urandom), which a
+ * daemon must do before a seccomp filter forbids those system calls.
+ * Its result is kept so that every caller sees the same answer; this
+ * pair is the module's only process-wide state, as it is libsodium's.
+ */
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static int sodium_result = RCPT_E_INTERNAL;
 
-	if (EVP_DigestVerifyInit(md, NULL, NULL, NULL, k) != 1) {
-		ERR_clear_error();
+static void
+start_sodium(void)
+{
+	sodium_result = sodium_init() < 0 ? RCPT_E_INTERNAL : RCPT_OK;
+}
+
+int
+rcpt_ed25519_init(void)
+{
+	if (pthread_once(&sodium_once, start_sodium) != 0)
 		return RCPT_E_INTERNAL;
-	}
-	ok = EVP_DigestVerify(md, sig, RCPT_ED25519_SIG_LEN, msg, len);
-	if (ok == 1)
-		return RCPT_OK;
-	/* A failed check may leave entries we do not want to accumulate. */
-	ERR_clear_error();
-	return RCPT_E_BAD_SIGNATURE;
+	return sodium_result;
+}
+
+/*
+ * The check itself, once the encodings have passed.  libsodium makes
+ * the same encoding checks again; ours stay so that the answer does not
+ * depend on how a given libsodium version was built (ED25519_COMPAT).
+ */
+static int
+sodium_verify(const uint8_t pub[RCPT_ED25519_PUB_LEN], const uint8_t *msg,
+    size_t len, const uint8_t sig[RCPT_ED25519_SIG_LEN])
+{
+	int r;
+
+	if ((r = rcpt_ed25519_init()) != RCPT_OK)
+		return r;
+	if (crypto_sign_ed25519_verify_detached(sig, msg, len, pub) != 0)
+		return RCPT_E_BAD_SIGNATURE;
+	return RCPT_OK;
 }
 
 int
 rcpt_ed25519_verify(const uint8_t pub[RCPT_ED25519_PUB_LEN], const uint8_t *msg,
     size_t len, const uint8_t sig[RCPT_ED25519_SIG_LEN])
 {
-	EVP_PKEY *k = NULL;
-	EVP_MD_CTX *md = NULL;
-	int r;
-
 	if (!rcpt_ed25519_pub_is_acceptable(pub) || !sig_is_acceptable(sig))
 		return RCPT_E_BAD_SIGNATURE;
-	if ((k = EVP_PKEY_new_raw_public_key(
-	         EVP_PKEY_ED25519, NULL, pub, RCPT_ED25519_PUB_LEN)) == NULL) {
-		ERR_clear_error();
-		return RCPT_E_NOMEM;
-	}
-	if ((md = EVP_MD_CTX_new()) == NULL) {
-		r = RCPT_E_NOMEM;
-		goto out;
-	}
-	r = evp_verify(md, k, msg, len, sig);
-out:
-	EVP_MD_CTX_free(md);
-	EVP_PKEY_free(k);
-	return r;
+	return sodium_verify(pub, msg, len, sig);
 }
 
 int
@@ -226,49 +236,32 @@ rcpt_ed25519_vctx_new(
     const uint8_t pub[RCPT_ED25519_PUB_LEN], struct rcpt_ed25519_vctx **out)
 {
 	struct rcpt_ed25519_vctx *c;
-	int r = RCPT_E_NOMEM;
+	int r;
 
 	*out = NULL;
+	if ((r = rcpt_ed25519_init()) != RCPT_OK)
+		return r;
 	if ((c = rcpt_calloc(1, sizeof(*c))) == NULL)
 		return RCPT_E_NOMEM;
+	memcpy(c->pub, pub, RCPT_ED25519_PUB_LEN);
 	c->acceptable = rcpt_ed25519_pub_is_acceptable(pub);
-	if ((c->md = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	if ((c->pkey = EVP_PKEY_new_raw_public_key(
-	         EVP_PKEY_ED25519, NULL, pub, RCPT_ED25519_PUB_LEN)) == NULL) {
-		ERR_clear_error();
-		goto out;
-	}
 	*out = c;
-	c = NULL;
-	r = RCPT_OK;
-out:
-	rcpt_ed25519_vctx_free(c);
-	return r;
+	return RCPT_OK;
 }
 
 int
 rcpt_ed25519_vctx_verify(struct rcpt_ed25519_vctx *c, const uint8_t *msg,
     size_t len, const uint8_t sig[RCPT_ED25519_SIG_LEN])
 {
-	int r;
-
 	if (c == NULL)
 		return RCPT_E_INVAL;
 	if (!c->acceptable || !sig_is_acceptable(sig))
 		return RCPT_E_BAD_SIGNATURE;
-	r = evp_verify(c->md, c->pkey, msg, len, sig);
-	/* Keeps the allocation; the next check initialises it again. */
-	(void)EVP_MD_CTX_reset(c->md);
-	return r;
+	return sodium_verify(c->pub, msg, len, sig);
 }
 
 void
 rcpt_ed25519_vctx_free(struct rcpt_ed25519_vctx *c)
 {
-	if (c == NULL)
-		return;
-	EVP_MD_CTX_free(c->md);
-	EVP_PKEY_free(c->pkey);
 	free(c);
 }

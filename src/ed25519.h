@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Pure Ed25519 (RFC 8032) through OpenSSL EVP.  Verification is strict
+ * Pure Ed25519 (RFC 8032).  Signing and key derivation go through
+ * OpenSSL EVP, verification through libsodium.  Verification is strict
  * (SPEC 3): S >= L, non-canonical encodings and small-order A or R are
- * refused, so every Wycheproof "invalid" case fails.  OpenSSL 3 checks
- * S and canonical R itself; the small-order and non-canonical A checks
- * are done here before OpenSSL is asked.
+ * refused on the encodings before libsodium is asked, so every
+ * Wycheproof "invalid" case fails whatever the libsodium version.  This
+ * module does not hash receipts (OpenSSL's SHA-256 does, elsewhere).
  */
 #ifndef RCPT_SRC_ED25519_H
 #define RCPT_SRC_ED25519_H
@@ -17,6 +18,16 @@
 #define RCPT_ED25519_PUB_LEN  32
 #define RCPT_ED25519_SEED_LEN 32
 #define RCPT_ED25519_SIG_LEN  64
+
+/**
+ * Initialises libsodium once per process (pthread_once); later calls
+ * return the first call's result.  Verification calls it itself, so
+ * only a program that must do it at a chosen time needs it: the daemon,
+ * before its seccomp filter forbids what libsodium opens at start.
+ * Thread-safe.
+ * @return RCPT_OK, RCPT_E_INTERNAL when sodium_init() failed.
+ */
+int rcpt_ed25519_init(void) RCPT_MUST_CHECK;
 
 /**
  * Derives the public key of a 32-byte seed.
@@ -37,7 +48,7 @@ int rcpt_ed25519_sign(const uint8_t seed[RCPT_ED25519_SEED_LEN],
 /**
  * Verifies @p sig over @p msg under @p pub, strictly.  Thread-safe.
  * @return RCPT_OK, RCPT_E_BAD_SIGNATURE (including a bad key), or
- * RCPT_E_NOMEM / RCPT_E_INTERNAL when OpenSSL could not run.
+ * RCPT_E_INTERNAL when libsodium could not be initialised.
  */
 int rcpt_ed25519_verify(const uint8_t pub[RCPT_ED25519_PUB_LEN],
     const uint8_t *msg, size_t len,
@@ -47,8 +58,8 @@ int rcpt_ed25519_verify(const uint8_t pub[RCPT_ED25519_PUB_LEN],
 int rcpt_ed25519_pub_is_acceptable(const uint8_t pub[RCPT_ED25519_PUB_LEN]);
 
 /**
- * A verification context that keeps the parsed OpenSSL key so repeated
- * checks under one key skip the decoding.  Not shared between threads.
+ * A verification context: one public key, judged acceptable or not once,
+ * so repeated checks under it skip that.  Not shared between threads.
  */
 struct rcpt_ed25519_vctx;
 
@@ -56,7 +67,8 @@ struct rcpt_ed25519_vctx;
  * Makes a context for @p pub.  A key that rcpt_ed25519_pub_is_acceptable()
  * refuses still gives a context, whose every check then fails.
  * @param[out] out caller frees with rcpt_ed25519_vctx_free().
- * @return RCPT_OK, RCPT_E_NOMEM.
+ * @return RCPT_OK, RCPT_E_NOMEM, RCPT_E_INTERNAL when libsodium could
+ * not be initialised.
  */
 int rcpt_ed25519_vctx_new(const uint8_t pub[RCPT_ED25519_PUB_LEN],
     struct rcpt_ed25519_vctx **out) RCPT_MUST_CHECK;

@@ -69,6 +69,12 @@ buf_reserve(struct rcpt_buf *b, size_t n)
 }
 
 int
+rcpt_buf_reserve(struct rcpt_buf *b, size_t n)
+{
+	return buf_reserve(b, n);
+}
+
+int
 rcpt_buf_append(struct rcpt_buf *b, const void *p, size_t n)
 {
 	int r;

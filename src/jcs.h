@@ -34,6 +34,12 @@ struct rcpt_buf {
 void rcpt_buf_clear(struct rcpt_buf *b);
 /** Empties @p b but keeps its memory for reuse. */
 void rcpt_buf_reset(struct rcpt_buf *b);
+/**
+ * Makes room for @p n more bytes and a NUL after b->len, so that the
+ * caller may write them at b->p + b->len and then move b->len.
+ * @return RCPT_OK or RCPT_E_NOMEM.
+ */
+int rcpt_buf_reserve(struct rcpt_buf *b, size_t n) RCPT_MUST_CHECK;
 /** Appends @p n bytes. @return RCPT_OK or RCPT_E_NOMEM. */
 int rcpt_buf_append(
     struct rcpt_buf *b, const void *p, size_t n) RCPT_MUST_CHECK;

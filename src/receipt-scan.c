@@ -211,6 +211,30 @@ cmp_utf16(const char *a, size_t alen, const char *b, size_t blen)
 	return j < blen ? -1 : 0;
 }
 
+/*
+ * 1 when the 8 bytes at @p p are all printable ASCII other than '"' and
+ * '\\', tested together (SWAR): (x - 0x01..) & ~x & 0x80.. is nonzero
+ * exactly when some byte of x is zero, so a byte below 0x20 or equal to
+ * a given value is found the same way, and bit 7 marks bytes >= 0x80.
+ * Strings are most of a receipt line (hashes, signature, kid), so this
+ * is the scanner's inner loop; the byte loop after it decides.
+ */
+static int
+plain8(const uint8_t *p)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t highs = UINT64_C(0x8080808080808080);
+	uint64_t x, q, b, d, bad;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	d = x ^ (ones * 0x7f);
+	bad = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+	      ((d - ones) & ~d) | x;
+	return (bad & highs) == 0;
+}
+
 /* Scans a string at s->pos, which holds '"'. */
 static int
 scan_string(struct scan *s, struct str_info *si)
@@ -227,6 +251,8 @@ scan_string(struct scan *s, struct str_info *si)
 			return not_jcs(s, "unterminated string");
 		/* Plain printable ASCII, the common case, in a tight loop. */
 		i = s->pos;
+		while (s->len - i >= 8 && plain8(p + i))
+			i += 8;
 		while (i < s->len && p[i] >= 0x20 && p[i] < 0x7f &&
 		       p[i] != '"' && p[i] != '\\')
 			i++;
@@ -787,16 +813,26 @@ rcpt_receipt_view_signed(const struct rcpt_receipt_view *vw, struct rcpt_buf *b)
 	    {KEY(",\"v\":"), &vw->v},
 	};
 #undef KEY
-	size_t i;
+	size_t i, n = 1;
+	char *o;
 	int r;
 
+	/* One reservation, then plain copies: this runs for every receipt. */
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		n += m[i].len + m[i].sp->len;
+	if ((r = rcpt_buf_reserve(b, n)) != RCPT_OK)
+		return r;
+	o = b->p + b->len;
 	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		if ((r = rcpt_buf_append(b, m[i].key, m[i].len)) != RCPT_OK ||
-		    (r = rcpt_buf_append(b, m[i].sp->p, m[i].sp->len)) !=
-		        RCPT_OK)
-			return r;
+		memcpy(o, m[i].key, m[i].len);
+		o += m[i].len;
+		memcpy(o, m[i].sp->p, m[i].sp->len);
+		o += m[i].sp->len;
 	}
-	return rcpt_buf_append(b, "}", 1);
+	*o++ = '}';
+	*o = '\0';
+	b->len = (size_t)(o - b->p);
+	return RCPT_OK;
 }
 
 int

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "chain.h"
 #include "checkpoint.h"
 #include "ed25519.h"
@@ -94,6 +96,8 @@ struct rcpt_verifier {
 	bool snap_taken;
 	uint8_t snap_root[RCPT_HASH_LEN];
 	struct rcpt_buf sv;              /* signed view scratch, reused */
+	EVP_MD *sha256;                  /* fetched once: no lookup per hash */
+	EVP_MD_CTX *sha_ctx;             /* the feeding thread's, reused */
 	struct rcpt_verify_failure fail; /* this thread's failure */
 	bool stopped;
 	bool finished;
@@ -105,12 +109,16 @@ struct rcpt_verifier {
 	pthread_mutex_t mu;
 	pthread_cond_t can_pop;
 	pthread_cond_t can_push;
-	pthread_cond_t drained; /* qlen and busy both reached 0 */
-	struct rcpt_verify_job *q;
-	size_t qhead;
-	size_t qlen;
-	int idle; /* workers waiting on can_pop */
-	int busy; /* jobs taken off the queue and not yet done */
+	pthread_cond_t drained;    /* qlen and busy both reached 0 */
+	struct rcpt_verify_job *q; /* ring of QUEUE_CAP jobs */
+	size_t qhead;              /* first published job, under mu */
+	size_t qlen;               /* published jobs, under mu */
+	size_t qtail;              /* next slot to write; feeding thread only */
+	size_t staged; /* written after the published ones; feeding thread */
+	size_t room;   /* slots the feeding thread may still write */
+	int idle;      /* workers waiting on can_pop */
+	int busy;      /* jobs taken off the queue and not yet done */
+	bool push_waiting; /* the feeding thread waits on can_push */
 	bool closing;
 	struct rcpt_verify_failure wfail; /* lowest worker failure, under mu */
 	int wfailed;                      /* read without mu to stop early */

@@ -26,7 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "checkpoint.h"
 #include "ed25519.h"
@@ -36,7 +37,15 @@
 #include "verify-int.h"
 #include "verify.h"
 
+/*
+ * Signature jobs travel in batches: the feeding thread publishes BATCH
+ * jobs under one lock and a worker takes up to BATCH at once, so the
+ * lock, and a wake-up, cost little per receipt.  A full queue makes the
+ * feeding thread sleep until half of it is free, so it wakes once per
+ * QUEUE_CAP / 2 jobs instead of once per job.
+ */
 #define QUEUE_CAP 1024 /* signature jobs in flight */
+#define BATCH     32   /* jobs published or taken at once */
 
 struct rcpt_verify_job {
 	uint64_t seq;
@@ -159,8 +168,58 @@ job_failure(
 	}
 }
 
+/* Checks @p n jobs in seq order; the first failure ends the batch. */
+static void
+check_batch(const struct rcpt_verify_job *jobs, size_t n, uint64_t skip_after,
+    struct rcpt_ed25519_vctx **ctx, uint8_t ctx_pub[RCPT_ED25519_PUB_LEN],
+    struct rcpt_verify_failure *f)
+{
+	const struct rcpt_verify_job *j;
+	size_t i;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < n; i++) {
+		j = &jobs[i];
+		/* A lower failure is known: this one cannot be reported. */
+		if (j->seq > skip_after)
+			return;
+		r = RCPT_OK;
+		if (*ctx == NULL ||
+		    memcmp(ctx_pub, j->pub, RCPT_ED25519_PUB_LEN) != 0) {
+			rcpt_ed25519_vctx_free(*ctx);
+			*ctx = NULL;
+			r = rcpt_ed25519_vctx_new(j->pub, ctx);
+			memcpy(ctx_pub, j->pub, RCPT_ED25519_PUB_LEN);
+		}
+		if (r == RCPT_OK)
+			r = rcpt_ed25519_vctx_verify(
+			    *ctx, j->msg, sizeof(j->msg), j->sig);
+		if (r != RCPT_OK) {
+			job_failure(j, r, f);
+			return;
+		}
+	}
+}
+
+/* Copies up to BATCH jobs off the queue's head into @p out; under mu. */
+static size_t
+take_batch(struct rcpt_verifier *v, struct rcpt_verify_job *out)
+{
+	size_t n = v->qlen < BATCH ? v->qlen : BATCH, first;
+
+	first = QUEUE_CAP - v->qhead < n ? QUEUE_CAP - v->qhead : n;
+	memcpy(out, &v->q[v->qhead], first * sizeof(*out));
+	memcpy(out + first, v->q, (n - first) * sizeof(*out));
+	v->qhead = (v->qhead + n) % QUEUE_CAP;
+	v->qlen -= n;
+	if (v->push_waiting && v->qlen <= QUEUE_CAP / 2)
+		pthread_cond_signal(&v->can_push);
+	return n;
+}
+
 /*
- * A job counts as busy from the moment it leaves the queue until the
+ * Jobs count as busy from the moment they leave the queue until the
  * worker takes the lock again, so that drain_workers() knows when every
  * check it waits for has been judged.
  */
@@ -171,55 +230,64 @@ worker(void *arg)
 	struct rcpt_ed25519_vctx *ctx = NULL;
 	uint8_t ctx_pub[RCPT_ED25519_PUB_LEN];
 	struct rcpt_verify_failure f;
-	struct rcpt_verify_job j;
-	bool skip, had = false;
-	int r;
+	struct rcpt_verify_job jobs[BATCH];
+	uint64_t skip_after;
+	size_t n = 0;
 
 	memset(&f, 0, sizeof(f));
+	pthread_mutex_lock(&v->mu);
 	for (;;) {
-		pthread_mutex_lock(&v->mu);
-		if (had) {
+		if (n > 0) {
 			if (f.set && ranks_before(&f, &v->wfail)) {
 				v->wfail = f;
 				__atomic_store_n(
 				    &v->wfailed, 1, __ATOMIC_RELAXED);
 			}
-			if (--v->busy == 0 && v->qlen == 0)
+			v->busy -= (int)n;
+			if (v->busy == 0 && v->qlen == 0)
 				pthread_cond_broadcast(&v->drained);
-			had = false;
+			n = 0;
 		}
 		while (v->qlen == 0 && !v->closing) {
 			v->idle++;
 			pthread_cond_wait(&v->can_pop, &v->mu);
 			v->idle--;
 		}
-		if (v->qlen == 0) {
-			pthread_mutex_unlock(&v->mu);
+		if (v->qlen == 0)
 			break;
-		}
-		j = v->q[v->qhead];
-		v->qhead = (v->qhead + 1) % QUEUE_CAP;
-		if (v->qlen-- == QUEUE_CAP)
-			pthread_cond_signal(&v->can_push);
-		v->busy++;
-		had = true;
-		skip = v->wfail.set && v->wfail.seq < j.seq;
+		n = take_batch(v, jobs);
+		v->busy += (int)n;
+		skip_after = v->wfail.set ? v->wfail.seq : UINT64_MAX;
 		pthread_mutex_unlock(&v->mu);
-		r = RCPT_OK;
-		if (!skip && (ctx == NULL || memcmp(ctx_pub, j.pub,
-		                                 sizeof(ctx_pub)) != 0)) {
-			rcpt_ed25519_vctx_free(ctx);
-			ctx = NULL;
-			r = rcpt_ed25519_vctx_new(j.pub, &ctx);
-			memcpy(ctx_pub, j.pub, sizeof(ctx_pub));
-		}
-		if (!skip && r == RCPT_OK)
-			r = rcpt_ed25519_vctx_verify(
-			    ctx, j.msg, sizeof(j.msg), j.sig);
-		job_failure(&j, r, &f);
+		check_batch(jobs, n, skip_after, &ctx, ctx_pub, &f);
+		pthread_mutex_lock(&v->mu);
 	}
+	pthread_mutex_unlock(&v->mu);
 	rcpt_ed25519_vctx_free(ctx);
 	return NULL;
+}
+
+/*
+ * Hands the staged jobs to the workers.  The feeding thread writes jobs
+ * into free slots without the lock (only it writes there), and they
+ * become the workers' only here, under it.  When @p room_needed, waits
+ * until half the queue is free.
+ */
+static void
+publish(struct rcpt_verifier *v, bool room_needed)
+{
+	pthread_mutex_lock(&v->mu);
+	v->qlen += v->staged;
+	v->staged = 0;
+	if (v->idle > 0)
+		pthread_cond_signal(&v->can_pop);
+	while (room_needed && v->qlen > QUEUE_CAP / 2) {
+		v->push_waiting = true;
+		pthread_cond_wait(&v->can_push, &v->mu);
+	}
+	v->push_waiting = false;
+	v->room = QUEUE_CAP - v->qlen;
+	pthread_mutex_unlock(&v->mu);
 }
 
 /*
@@ -234,6 +302,7 @@ drain_workers(struct rcpt_verifier *v)
 {
 	if (v->started == 0)
 		return;
+	publish(v, false);
 	pthread_mutex_lock(&v->mu);
 	while (v->qlen > 0 || v->busy > 0)
 		pthread_cond_wait(&v->drained, &v->mu);
@@ -247,7 +316,10 @@ stop_workers(struct rcpt_verifier *v)
 
 	if (!v->sync_ok)
 		return;
+	/* Staged jobs may hold a lower failure than the one that stopped. */
 	pthread_mutex_lock(&v->mu);
+	v->qlen += v->staged;
+	v->staged = 0;
 	v->closing = true;
 	pthread_cond_broadcast(&v->can_pop);
 	pthread_mutex_unlock(&v->mu);
@@ -293,6 +365,15 @@ rcpt_verifier_new(
 	v->o = *opts;
 	if (v->o.max_depth <= 0 || v->o.max_depth > 256)
 		v->o.max_depth = 256;
+	/* Fetched once: a lookup per hash would cost more than the hash. */
+	if ((v->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		ERR_clear_error();
+		goto out;
+	}
+	if ((v->sha_ctx = EVP_MD_CTX_new()) == NULL) {
+		r = RCPT_E_NOMEM;
+		goto out;
+	}
 	v->active = -1;
 	v->sealing = -1;
 	v->pending_key = -1;
@@ -311,6 +392,7 @@ rcpt_verifier_new(
 		}
 		if ((r = sync_init(v)) != RCPT_OK)
 			goto out;
+		v->room = QUEUE_CAP;
 		for (i = 0; i < v->nthreads; i++) {
 			if (pthread_create(&v->tids[i], NULL, worker, v) != 0) {
 				r = RCPT_E_INTERNAL;
@@ -347,28 +429,48 @@ rcpt_verifier_free(struct rcpt_verifier *v)
 	free(v->q);
 	free(v->tids);
 	rcpt_buf_clear(&v->sv);
+	EVP_MD_CTX_free(v->sha_ctx);
+	EVP_MD_free(v->sha256);
 	free(v);
 }
 
+/*
+ * SHA-256 on the verifier's own context.  OpenSSL 3's one-shot SHA256()
+ * looks the algorithm up, under a lock, and allocates a context on
+ * every call, which costs more than hashing a receipt.
+ */
+static int
+sha256(struct rcpt_verifier *v, const void *p, size_t n,
+    uint8_t out[RCPT_HASH_LEN])
+{
+	if (EVP_DigestInit_ex2(v->sha_ctx, v->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(v->sha_ctx, p, n) != 1 ||
+	    EVP_DigestFinal_ex(v->sha_ctx, out, NULL) != 1) {
+		ERR_clear_error();
+		return RCPT_E_INTERNAL;
+	}
+	return RCPT_OK;
+}
+
+/* Stages one signature job; published by the batch. */
 static void
 enqueue(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
     const struct rcpt_verify_key *k)
 {
 	struct rcpt_verify_job *j;
 
-	pthread_mutex_lock(&v->mu);
-	while (v->qlen == QUEUE_CAP)
-		pthread_cond_wait(&v->can_push, &v->mu);
-	j = &v->q[(v->qhead + v->qlen) % QUEUE_CAP];
+	if (v->room == 0)
+		publish(v, true);
+	j = &v->q[v->qtail];
 	j->seq = vw->seq_num;
 	memcpy(j->pub, k->pub, sizeof(j->pub));
 	memcpy(j->msg, vw->entry_hash_raw, sizeof(j->msg));
 	memcpy(j->sig, vw->signature_raw, sizeof(j->sig));
 	memcpy(j->kid, k->kid, sizeof(j->kid));
-	v->qlen++;
-	if (v->idle > 0)
-		pthread_cond_signal(&v->can_pop);
-	pthread_mutex_unlock(&v->mu);
+	v->qtail = (v->qtail + 1) % QUEUE_CAP;
+	v->room--;
+	if (++v->staged == BATCH)
+		publish(v, false);
 }
 
 /* Step 5: the signature, or in a batch chain a later seal. */
@@ -491,7 +593,9 @@ feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 	rcpt_buf_reset(&v->sv);
 	if ((r = rcpt_receipt_view_signed(&vw, &v->sv)) != RCPT_OK)
 		return r;
-	SHA256((const unsigned char *)v->sv.p, v->sv.len, h);
+	if ((r = sha256(v, v->sv.p, v->sv.len, h)) != RCPT_OK)
+		return fail_global(
+		    v, RCPT_VERIFY_ERROR, seq, "SHA-256 could not run");
 	if (memcmp(h, vw.entry_hash_raw, RCPT_HASH_LEN) != 0)
 		return fail_at(v, seq, S_HASH,
 		    "entry_hash does not match the signed view");
@@ -508,7 +612,9 @@ feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 		return r;
 	/* 6. data_hash when data is present. */
 	if (vw.has_data) {
-		SHA256((const unsigned char *)vw.data.p, vw.data.len, h);
+		if ((r = sha256(v, vw.data.p, vw.data.len, h)) != RCPT_OK)
+			return fail_global(
+			    v, RCPT_VERIFY_ERROR, seq, "SHA-256 could not run");
 		if (memcmp(h, vw.data_hash_raw, RCPT_HASH_LEN) != 0)
 			return fail_at(
 			    v, seq, S_DATA, "data_hash does not match data");

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ed25519: RFC 8032 section 7.1 vectors byte for byte, every Wycheproof
- * case by its expected result, and the strictness OpenSSL alone lacks
- * (small-order and unreduced public keys).
+ * case by its expected result (each of the file's cases is counted, and
+ * every "invalid" one must be refused), the strictness checks made on
+ * the encodings before libsodium is asked (small-order and unreduced
+ * keys and R, S >= L), and the one-time libsodium initialisation.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +123,44 @@ get(json_object *o, const char *name)
 	return v;
 }
 
+/* Checks one Wycheproof case both ways; 1 when it was refused. */
+static int
+wycheproof_case(json_object *tc, const uint8_t pub[32],
+    struct rcpt_ed25519_vctx *c, int want)
+{
+	uint8_t *msg = NULL, *sig = NULL;
+	size_t msg_len, sig_len;
+	int got, got_ctx;
+
+	CU_ASSERT_FATAL(hex_alloc(json_object_get_string(get(tc, "msg")), &msg,
+	                    &msg_len) == 0);
+	CU_ASSERT_FATAL(hex_alloc(json_object_get_string(get(tc, "sig")), &sig,
+	                    &sig_len) == 0);
+	if (sig_len != 64) {
+		/* The API takes 64 bytes; no other length is a signature. */
+		got = got_ctx = RCPT_E_BAD_SIGNATURE;
+	} else {
+		got = rcpt_ed25519_verify(pub, msg, msg_len, sig);
+		got_ctx = rcpt_ed25519_vctx_verify(c, msg, msg_len, sig);
+	}
+	if (got != want || got_ctx != want)
+		fprintf(stderr, "wycheproof tcId %d: got %d and %d, want %d\n",
+		    json_object_get_int(get(tc, "tcId")), got, got_ctx, want);
+	CU_ASSERT_EQUAL(got, want);
+	CU_ASSERT_EQUAL(got_ctx, want);
+	free(msg);
+	free(sig);
+	return got == RCPT_E_BAD_SIGNATURE && got_ctx == RCPT_E_BAD_SIGNATURE;
+}
+
 static void
 test_wycheproof_all_cases(void)
 {
 	json_object *root, *groups;
 	char *text;
-	size_t g, t, ncases = 0, nvalid = 0, ninvalid = 0;
+	size_t g, t, ncases = 0, nvalid = 0, ninvalid = 0, refused = 0;
+	size_t valid_refused = 0;
+	int declared;
 
 	text =
 	    rcpt_test_read_vector("ed25519/wycheproof_ed25519_test.json", NULL);
@@ -133,6 +168,7 @@ test_wycheproof_all_cases(void)
 	root = json_tokener_parse(text);
 	free(text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	declared = json_object_get_int(get(root, "numberOfTests"));
 	groups = get(root, "testGroups");
 	for (g = 0; g < json_object_array_length(groups); g++) {
 		json_object *grp = json_object_array_get_idx(groups, g);
@@ -148,52 +184,33 @@ test_wycheproof_all_cases(void)
 		for (t = 0; t < json_object_array_length(tests); t++) {
 			json_object *tc = json_object_array_get_idx(tests, t);
 			const char *res;
-			uint8_t *msg = NULL, *sig = NULL;
-			size_t msg_len, sig_len;
-			int want, got, got_ctx, id;
+			int want, no;
 
-			id = json_object_get_int(get(tc, "tcId"));
 			res = json_object_get_string(get(tc, "result"));
-			CU_ASSERT_FATAL(
-			    hex_alloc(json_object_get_string(get(tc, "msg")),
-			        &msg, &msg_len) == 0);
-			CU_ASSERT_FATAL(
-			    hex_alloc(json_object_get_string(get(tc, "sig")),
-			        &sig, &sig_len) == 0);
+			CU_ASSERT_FATAL(strcmp(res, "valid") == 0 ||
+			                strcmp(res, "invalid") == 0);
 			want = strcmp(res, "valid") == 0 ? RCPT_OK
 			                                 : RCPT_E_BAD_SIGNATURE;
-			CU_ASSERT(
-			    want == RCPT_OK || strcmp(res, "invalid") == 0);
+			no = wycheproof_case(tc, pub, c, want);
 			ncases++;
-			if (want == RCPT_OK)
+			if (want == RCPT_OK) {
 				nvalid++;
-			else
+				valid_refused += (size_t)no;
+			} else {
 				ninvalid++;
-			if (sig_len != 64) {
-				/* The API takes 64 bytes; no other length is
-				 * a signature at all. */
-				CU_ASSERT_EQUAL(want, RCPT_E_BAD_SIGNATURE);
-				free(msg);
-				free(sig);
-				continue;
+				refused += (size_t)no;
 			}
-			got = rcpt_ed25519_verify(pub, msg, msg_len, sig);
-			got_ctx =
-			    rcpt_ed25519_vctx_verify(c, msg, msg_len, sig);
-			if (got != want)
-				fprintf(stderr, "wycheproof tcId %d: got %d\n",
-				    id, got);
-			CU_ASSERT_EQUAL(got, want);
-			CU_ASSERT_EQUAL(got_ctx, got);
-			free(msg);
-			free(sig);
 		}
 		rcpt_ed25519_vctx_free(c);
 	}
 	json_object_put(root);
-	CU_ASSERT(ncases >= 150);
+	/* Every case the file declares was run, and each judged right. */
+	CU_ASSERT(declared >= 150);
+	CU_ASSERT_EQUAL(ncases, (size_t)declared);
 	CU_ASSERT(nvalid > 0);
 	CU_ASSERT(ninvalid > 0);
+	CU_ASSERT_EQUAL(refused, ninvalid);
+	CU_ASSERT_EQUAL(valid_refused, 0);
 }
 
 /* Encodings of every point of order 1, 2, 4 and 8, and unreduced forms. */
@@ -374,7 +391,49 @@ test_vctx_out_of_memory(void)
 	CU_ASSERT_PTR_NULL(c);
 }
 
+struct init_job {
+	const struct rfc_vec *v;
+	int init;   /* out: rcpt_ed25519_init() */
+	int verify; /* out: a good signature's check */
+};
+
+static void *
+init_and_verify(void *arg)
+{
+	struct init_job *j = arg;
+
+	j->init = rcpt_ed25519_init();
+	j->verify =
+	    rcpt_ed25519_verify(j->v->pub, j->v->msg, j->v->msg_len, j->v->sig);
+	return NULL;
+}
+
+/* Runs first, so the threads race for the one initialisation. */
+static void
+test_init_once(void)
+{
+	struct rfc_vec v[3];
+	struct init_job jobs[4];
+	pthread_t tids[4];
+	int i;
+
+	CU_ASSERT_EQUAL_FATAL(load_rfc(v), 3);
+	for (i = 0; i < 4; i++) {
+		jobs[i] = (struct init_job){.v = &v[i % 3], .init = -1};
+		CU_ASSERT_EQUAL_FATAL(
+		    pthread_create(&tids[i], NULL, init_and_verify, &jobs[i]),
+		    0);
+	}
+	for (i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(pthread_join(tids[i], NULL), 0);
+		CU_ASSERT_EQUAL(jobs[i].init, RCPT_OK);
+		CU_ASSERT_EQUAL(jobs[i].verify, RCPT_OK);
+	}
+	CU_ASSERT_EQUAL(rcpt_ed25519_init(), RCPT_OK);
+}
+
 static CU_TestInfo ed25519_tests[] = {
+    {"libsodium initialised once", test_init_once},
     {"RFC 8032 7.1 public keys", test_rfc8032_public},
     {"RFC 8032 7.1 signatures byte for byte", test_rfc8032_sign_verify},
     {"every Wycheproof case by result", test_wycheproof_all_cases},

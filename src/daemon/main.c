@@ -30,6 +30,7 @@
 #include "daemon/daemon.h"
 #include "daemon/harden.h"
 #include "daemon/rpc.h"
+#include "ed25519.h"
 
 #ifndef PROVIDERS_DIR
 #define PROVIDERS_DIR "/usr/lib/receiptd/providers"
@@ -175,6 +176,15 @@ main(int argc, char *argv[])
 		printf("%s: configuration OK\n", path);
 		rcpt_cfg_free(d.cfg);
 		return 0;
+	}
+	/*
+	 * libsodium starts its random source on first use, with a syscall
+	 * the seccomp allowlist need not hold: start it before.
+	 */
+	if ((r = rcpt_ed25519_init()) != RCPT_OK) {
+		d_log(D_ERR, "libsodium: cannot start (%s)", rcpt_strerror(r));
+		rcpt_cfg_free(d.cfg);
+		return 1;
 	}
 	if ((r = d_harden_early(d.cfg, &diag)) != RCPT_OK) {
 		d_log(D_ERR, "%s", rcpt_diag_msg(&diag, r));
