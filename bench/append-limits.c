@@ -6,18 +6,26 @@
  * in the bench's process, on the daemon's token (its key, through our
  * own p11-kit instance of the module) and on the file system of the
  * daemon's store (a fresh LMDB environment beside it), so that the
- * daemon's figures can be read as shares of them.  No receipts are made
- * here and nothing is checked but the return codes.
+ * daemon's figures can be read as shares of them; and the naive Python
+ * peer, bench/peer-naive.py, run as a child on the same disk.  No
+ * receipts are made here and nothing is checked but the return codes.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <lmdb.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "src/err.h"
 #include "src/mem.h"
@@ -35,6 +43,15 @@
 #define MAP_SIZE    ((size_t)1 << 30) /* sparse; far above what a run puts */
 #define WARM_COMMIT 20 /* untimed commits that grow the fresh file first */
 #define VALUE_MAX   65536
+
+#ifndef BENCH_SRCDIR
+#define BENCH_SRCDIR "bench"
+#endif
+
+#define PYTHON3      "/usr/bin/python3"
+#define PEER_SCRIPT  BENCH_SRCDIR "/peer-naive.py"
+#define PEER_OUT_MAX 16384 /* bytes of the peer's output kept */
+#define PEER_GRACE   60.0  /* s past its --seconds before we kill it */
 
 static int
 p11_fail(const char *fn, CK_RV rv)
@@ -604,6 +621,216 @@ rcpt_bench_lmdb_txnid(const char *path, uint64_t *txnid_out)
 	return RCPT_OK;
 }
 
+/* ---- the naive Python peer ---------------------------------------------- */
+
+/* Reads the child's output from @p fd until EOF or @p until. */
+static size_t
+read_all(int fd, char *buf, size_t cap, double until)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char junk[512];
+	size_t len = 0;
+	ssize_t n;
+	double left;
+
+	while ((left = until - rcpt_bench_now()) > 0) {
+		if ((n = poll(&pfd, 1, (int)(left * 1000) + 1)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* the time is up, or poll failed */
+		if (len + 1 < cap)
+			n = read(fd, buf + len, cap - 1 - len);
+		else
+			n = read(fd, junk, sizeof(junk)); /* drained, unkept */
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		if (len + 1 < cap)
+			len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/* Starts the peer with its stdout and stderr on a pipe; -1 on failure. */
+static pid_t
+peer_spawn(const char *dir, double seconds, int *fd_out)
+{
+	char secs[32];
+	char *argv[] = {PYTHON3, PEER_SCRIPT, "append", "--dir", (char *)dir,
+	    "--seconds", secs, NULL};
+	int fds[2];
+	pid_t pid;
+
+	snprintf(secs, sizeof(secs), "%.2f", seconds);
+	if (pipe(fds) != 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		if (dup2(fds[1], 1) < 0 || dup2(fds[1], 2) < 0)
+			_exit(127);
+		close(fds[0]);
+		close(fds[1]);
+		execv(PYTHON3, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		return -1;
+	}
+	*fd_out = fds[0];
+	return pid;
+}
+
+static double
+json_num(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    (!json_object_is_type(v, json_type_int) &&
+	        !json_object_is_type(v, json_type_double)))
+		return -1;
+	return json_object_get_double(v);
+}
+
+static void
+json_str(json_object *o, const char *key, char *out, size_t size)
+{
+	json_object *v;
+
+	const char *s;
+	size_t i;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return;
+	/* A version goes into our JSON as it is: keep to safe bytes. */
+	s = json_object_get_string(v);
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+		out[i] = strchr("0123456789.+-abcdefghijklmnopqrstuvwxyz"
+		                "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+		             s[i]) != NULL
+		             ? s[i]
+		             : '_';
+	out[i] = '\0';
+}
+
+/* Takes the figures from the last line of @p out; false if it has none. */
+static bool
+peer_parse(char *out, struct rcpt_bench_peer_try *t, struct rcpt_bench_peer *p)
+{
+	char *last;
+	json_object *o;
+	bool ok;
+
+	while (*out != '\0' && out[strlen(out) - 1] == '\n')
+		out[strlen(out) - 1] = '\0';
+	last = strrchr(out, '\n');
+	last = last != NULL ? last + 1 : out;
+	if ((o = json_tokener_parse(last)) == NULL)
+		return false;
+	t->rate = json_num(o, "appends_per_s");
+	t->p50 = json_num(o, "p50_ms");
+	t->p99 = json_num(o, "p99_ms");
+	json_str(o, "python", p->python, sizeof(p->python));
+	json_str(o, "sqlite", p->sqlite, sizeof(p->sqlite));
+	ok = json_object_is_type(o, json_type_object) && t->rate > 0 &&
+	     t->p99 >= 0;
+	json_object_put(o);
+	return ok;
+}
+
+/* Prints the peer's lines indented, so that they read as its own. */
+static void
+print_indented(const char *out)
+{
+	const char *s, *nl;
+
+	for (s = out; *s != '\0'; s = nl + 1) {
+		nl = strchr(s, '\n');
+		if (nl == NULL) {
+			printf("    | %s\n", s);
+			break;
+		}
+		printf("    | %.*s\n", (int)(nl - s), s);
+	}
+}
+
+void
+rcpt_bench_peer_run(const char *dir, double seconds, struct rcpt_bench_peer *p)
+{
+	struct rcpt_bench_peer_try *t;
+	char *out;
+	pid_t pid;
+	int fd, st;
+
+	if (p->ntries == (int)(sizeof(p->tries) / sizeof(p->tries[0])))
+		return;
+	t = &p->tries[p->ntries++];
+	printf("naive peer, run %d: " PYTHON3 " " PEER_SCRIPT " append "
+	       "--seconds %.2f\n",
+	    p->ntries, seconds);
+	fflush(stdout);
+	if (access(PYTHON3, X_OK) != 0 || access(PEER_SCRIPT, R_OK) != 0) {
+		snprintf(p->why, sizeof(p->why), "no %s",
+		    access(PYTHON3, X_OK) != 0 ? PYTHON3 : PEER_SCRIPT);
+		printf("  not measured: %s\n", p->why);
+		return;
+	}
+	if ((out = malloc(PEER_OUT_MAX)) == NULL ||
+	    (mkdir(dir, 0700) != 0 && errno != EEXIST) ||
+	    (pid = peer_spawn(dir, seconds, &fd)) < 0) {
+		snprintf(p->why, sizeof(p->why), "cannot start it: %s",
+		    strerror(errno));
+		printf("  not measured: %s\n", p->why);
+		free(out);
+		return;
+	}
+	read_all(
+	    fd, out, PEER_OUT_MAX, rcpt_bench_now() + seconds + PEER_GRACE);
+	close(fd);
+	if ((st = rcpt_bench_child_wait(pid, 1.0)) < 0) {
+		kill(pid, SIGKILL);
+		st = rcpt_bench_child_wait(pid, PEER_GRACE);
+	}
+	print_indented(out);
+	if (st == 2 && strstr(out, "python3-nacl") != NULL)
+		snprintf(
+		    p->why, sizeof(p->why), "python3-nacl is not installed");
+	else if (st != 0)
+		snprintf(p->why, sizeof(p->why), "it exited %d", st);
+	else if (!(t->ok = peer_parse(out, t, p)))
+		snprintf(p->why, sizeof(p->why),
+		    "its last line held no appends_per_s and p99_ms");
+	if (!t->ok)
+		printf("  not measured: %s\n", p->why);
+	fflush(stdout);
+	free(out);
+}
+
+void
+rcpt_bench_peer_finish(struct rcpt_bench_peer *p)
+{
+	int i, best = -1;
+
+	for (i = 0; i < p->ntries; i++)
+		if (p->tries[i].ok &&
+		    (best < 0 || p->tries[i].rate > p->tries[best].rate))
+			best = i;
+	if (best < 0) {
+		if (p->why[0] == '\0')
+			snprintf(p->why, sizeof(p->why), "not run");
+		return;
+	}
+	p->measured = true;
+	p->rate = p->tries[best].rate;
+	p->p99 = p->tries[best].p99;
+	p->why[0] = '\0';
+}
+
 /* ---- all of them ------------------------------------------------------ */
 
 int
@@ -612,14 +839,24 @@ rcpt_bench_limits(
 {
 	static const int ks[] = {1, 16, 64};
 	struct rcpt_bench_rate rate;
+	long anon0, anon1;
 	int i, r;
 
 	memset(out, 0, sizeof(*out));
 	printf("\nother limits (%.1f s each, the daemon idle):\n", in->seconds);
+	anon0 = rcpt_bench_proc_kib(getpid(), "RssAnon:");
 	if ((r = rcpt_bench_csign(in->w, 1, in->seconds, &rate)) != RCPT_OK)
 		return r;
+	anon1 = rcpt_bench_proc_kib(getpid(), "RssAnon:");
 	out->raw_1s = rate.ops;
-	printf("  raw C_Sign, 1 session: %.0f signs/s\n", out->raw_1s);
+	if (anon0 >= 0 && anon1 >= anon0 && rate.count > 0)
+		out->token_growth_b =
+		    (double)(anon1 - anon0) * 1024 / rate.count;
+	printf("  raw C_Sign, 1 session: %.0f signs/s; this process grew by "
+	       "%.0f bytes per\n  signature meanwhile (the token module's own "
+	       "memory: %.1f MiB per million)\n",
+	    out->raw_1s, out->token_growth_b,
+	    out->token_growth_b * 1e6 / (1024.0 * 1024.0));
 	for (i = 0; i < 3; i++)
 		out->k[out->nk++] = ks[i];
 	out->k_daemon = (int)(in->batch + 0.5);

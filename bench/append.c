@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Append benchmark: starts the real receiptd on a throw-away SoftHSM2
- * token in a temp dir and drives it over its socket with 1, 16 and 64
+ * token in a temp dir, with two chains, one sealed each and one sealed
+ * batch (SPEC 1.2), and drives it over its socket with 1, 16 and 64
  * clients (one connection and one thread each, synchronous appends of
- * 400-byte events) for a fixed time, printing durable appends per
- * second, p50/p99/p99.9 latency and the daemon's peak RSS.  In the same
- * run and on the same token and disk it measures the physical limits
- * (append-limits.c): raw C_Sign with as many sessions as the daemon
- * signs with and the naive sign-then-commit design in rounds
- * interleaved with ours, then raw C_Sign on one session and raw LMDB
- * durable commits; and it prints our figures as shares of them.  The
- * last line of its output is one JSON object.
+ * 400-byte events) for a fixed time per chain, printing durable appends
+ * per second, p50/p99/p99.9 latency, the mean batch, the daemon's CPU
+ * and its peak RSS.  In the same run, on the same token and disk, it
+ * measures the limits it is held against (append-limits.c) in rounds
+ * interleaved with ours: raw C_Sign with as many sessions as the daemon
+ * signs with, and the naive C sign-then-commit design; then raw C_Sign
+ * on one session and raw LMDB durable commits; and before and after
+ * our rounds the naive Python peer (append-report.c).  Options add a
+ * daemon per [limits] batch_wait value, a million receipts, and a run
+ * with the daemon's defaults.  The report and the last line, one JSON
+ * object, come from append-report.c.
  *
  * It is a measurement, not a test: a missed target is reported but does
  * not fail the run.  Errors (setup, a failed append, an acknowledged
  * append missing from the chain, a daemon that does not exit 0 on
- * SIGTERM) give exit 1.  The daemon is configured, never changed.
+ * SIGTERM) give exit 1.  The daemons are configured, never changed.
  */
 #include "config.h"
 
@@ -31,8 +35,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
 
 #include "hsm/hsm.h"
 #include "src/client.h"
@@ -53,40 +55,36 @@
 #define RECEIPTD "src/receiptd"
 #endif
 
-#define SECONDS_DEFAULT 5.0
-#define COUNTS_MAX      8
-#define CLIENTS_MAX     1000
-#define EVENT_LEN       400
-#define EVENT_TYPE      "bench.append"
-#define CHAIN           "bench"          /* the main daemon's chain */
-#define CHAIN_DEFAULTS  "bench-defaults" /* the token anchors each name */
-#define SIGN_THREADS    2 /* the daemon's default, set explicitly */
-#define MILLION         1000000
-#define TOKEN_LABEL     "rcpt-bench-append"
-#define START_WAIT      60.0 /* seconds for the socket to answer */
-#define STOP_WAIT       60.0 /* seconds for SIGTERM to end it */
-#define ROUNDS          3
-#define TARGET_RATIO    0.80
-#define TARGET_P99_MS   10.0
-#define TARGET_RSS_KIB  (64L * 1024)
+#define EVENT_TYPE "bench.append"
+/* Every daemon gets chains of its own names: the token anchors each. */
+#define CHAIN_DEFAULTS "bench-defaults-" /* + the mode */
+#define CHAIN_WAIT     "bench-wait"      /* + the value's index */
+#define CHAIN_LEN      32
+#define TOKEN_LABEL    "rcpt-bench-append"
+#define START_WAIT     60.0 /* seconds for the socket to answer */
+#define STOP_WAIT      60.0 /* seconds for SIGTERM to end it */
+#define ROUNDS         RCPT_BENCH_ROUNDS
+#define SIGN_THREADS   RCPT_BENCH_SIGN_THREADS
+#define EVENT_LEN      RCPT_BENCH_EVENT_LEN
+#define EACH           RCPT_BENCH_EACH
+#define BATCH          RCPT_BENCH_BATCH
+#define MODES          RCPT_BENCH_MODES
 
-/* The chain's sealing, "each" or "batch" (SPEC 1.2; --sealing). */
-static const char *sealing = "each";
-
-struct opts {
-	double seconds;
-	int counts[COUNTS_MAX]; /* client counts, in the order given */
-	int ncounts;
-	int top; /* index of the largest count: the one judged */
-	bool million, defaults;
+/* How a daemon is configured. */
+struct dconf {
+	const char *name;         /* of its files under the temp root */
+	const char *chain[MODES]; /* its chain of each sealing, or NULL */
+	bool bench;       /* sign_threads and checkpoints fixed, or defaults */
+	int batch_max;    /* [limits] batch; 0: the default */
+	const char *wait; /* [limits] batch_wait; NULL or "": the default */
 };
 
 /* One receiptd and what talks to it. */
 struct dproc {
 	char conf[PATH_MAX], store[PATH_MAX], sock[PATH_MAX], log[PATH_MAX];
-	const char *chain;       /* its one chain */
-	pid_t pid;               /* 0 when not running */
-	struct rcpt_client *ctl; /* owned; for tips */
+	char chain[MODES][CHAIN_LEN]; /* "" when it has no such chain */
+	pid_t pid;                    /* 0 when not running */
+	struct rcpt_client *ctl;      /* owned; for tips */
 };
 
 struct env {
@@ -94,167 +92,27 @@ struct env {
 	char tokdir[PATH_MAX]; /* root/token: softhsm2.conf, PINs, tokens */
 	char provdir[PATH_MAX];
 	char pin[PATH_MAX];
-	const char *fs; /* file system of root: static */
+	char peerdir[PATH_MAX]; /* root/peer: the Python peer's database */
 	bool made_root;
-	struct dproc main, dflt; /* bench settings; defaults */
+	struct dproc main, other; /* the bench's; a defaults or wait run */
 	struct rcpt_bench_p11 p11;
-	size_t receipt_len; /* a stored receipt of our events */
 };
-
-/*
- * The figures of one client count, gathered over its slices (one for
- * --million and the defaults run) and then summed up by finish_run().
- */
-struct run {
-	int clients;
-	struct rcpt_bench_sample lat; /* ms of each measured append */
-	uint64_t window;              /* appends started in measured time */
-	double measured;              /* s of measured time */
-	double wall, cpu_d, cpu_c;    /* s: in all; daemon and client CPU */
-	double raw_sum, naive_sum;    /* rates of the limit slices, summed */
-	int nraw, nnaive;             /* slices of each */
-	double round[ROUNDS][3];      /* per round: ours, raw, naive per s */
-	double rate;                  /* durable appends per second */
-	double p50, p99, p999, pmax;  /* ms */
-	uint64_t total;               /* appends acknowledged, warm-up too */
-	uint64_t commits;             /* the daemon's LMDB commits meanwhile */
-	double batch;                 /* total / commits */
-	double daemon_cores, client_cores;
-	long hwm_kib;   /* the daemon's VmHWM after the run */
-	double raw_ms;  /* raw C_Sign, SIGN_THREADS sessions, interleaved */
-	double ratio;   /* rate / raw_ms */
-	double floor;   /* ms: clients / raw_ms, the least mean latency */
-	double naive;   /* naive design, as many threads, interleaved */
-	double speedup; /* rate / naive */
-};
-
-struct figs {
-	struct rcpt_bench_machine m;
-	double warmup, limit; /* seconds */
-	struct run runs[COUNTS_MAX], dflt, mil;
-	bool have_dflt, have_mil;
-	double slice;                        /* s of one ours slice */
-	double raw_ms, raw_ms_lo, raw_ms_hi; /* over all raw slices */
-	int nraw;
-	struct rcpt_bench_limits lim;
-	long rss_kib, mil_rss_kib; /* VmHWM at the end; VmRSS after --million */
-	long anon_kib, file_kib;   /* the main daemon's RSS at the end, split */
-	uint64_t receipts;         /* in the main daemon's chain at the end */
-	char softhsm[64];          /* the module's C_GetInfo */
-	bool ok_ratio, ok_p99, ok_rss;
-};
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: append [--seconds S] [--clients LIST] [--million] "
-	    "[--no-defaults]\n"
-	    "              [--sealing each|batch]\n"
-	    "  --seconds S     measured seconds of the daemon per client "
-	    "count, in %d\n"
-	    "                  rounds (0.5 to 600, default %.0f)\n"
-	    "  --clients LIST  up to %d client counts of 1 to %d, "
-	    "comma-separated\n"
-	    "                  (default 1,16,64)\n"
-	    "  --million       also append 1,000,000 receipts with the "
-	    "largest count\n"
-	    "                  and report the daemon's RSS after (minutes)\n"
-	    "  --no-defaults   skip the run with the daemon's default "
-	    "sign_threads\n"
-	    "                  and checkpoint settings\n"
-	    "  --sealing MODE  the chains' sealing: each (default) or batch,\n"
-	    "                  which signs once per commit (SPEC 1.2)\n",
-	    ROUNDS, SECONDS_DEFAULT, COUNTS_MAX, CLIENTS_MAX);
-}
-
-static int
-parse_clients(const char *s, struct opts *o)
-{
-	char *end;
-	long v;
-
-	for (o->ncounts = 0;; s = end + 1) {
-		errno = 0;
-		v = strtol(s, &end, 10);
-		if (errno != 0 || end == s || v < 1 || v > CLIENTS_MAX ||
-		    o->ncounts == COUNTS_MAX || (*end != ',' && *end != '\0'))
-			return RCPT_E_INVAL;
-		o->counts[o->ncounts++] = (int)v;
-		if (*end == '\0')
-			return RCPT_OK;
-	}
-}
-
-static int
-parse_args(int argc, char **argv, struct opts *o)
-{
-	char *end;
-	int i;
-
-	*o = (struct opts){.seconds = SECONDS_DEFAULT,
-	    .counts = {1, 16, 64},
-	    .ncounts = 3,
-	    .defaults = true};
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			exit(0);
-		} else if (strcmp(argv[i], "--million") == 0) {
-			o->million = true;
-		} else if (strcmp(argv[i], "--no-defaults") == 0) {
-			o->defaults = false;
-		} else if (strcmp(argv[i], "--sealing") == 0 && i + 1 < argc) {
-			sealing = argv[++i];
-			if (strcmp(sealing, "each") != 0 &&
-			    strcmp(sealing, "batch") != 0) {
-				fprintf(stderr,
-				    "append: --sealing: want each or batch\n");
-				return RCPT_E_INVAL;
-			}
-		} else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-			errno = 0;
-			o->seconds = strtod(argv[++i], &end);
-			if (errno != 0 || *end != '\0' ||
-			    !(o->seconds >= 0.5 && o->seconds <= 600)) {
-				fprintf(stderr, "append: --seconds: want 0.5 "
-				                "to 600\n");
-				return RCPT_E_INVAL;
-			}
-		} else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc) {
-			if (parse_clients(argv[++i], o) != RCPT_OK) {
-				fprintf(stderr,
-				    "append: --clients: want up to %d counts "
-				    "of 1 to %d, comma-separated\n",
-				    COUNTS_MAX, CLIENTS_MAX);
-				return RCPT_E_INVAL;
-			}
-		} else {
-			usage(stderr);
-			return RCPT_E_INVAL;
-		}
-	}
-	for (i = 0; i < o->ncounts; i++)
-		if (o->counts[i] > o->counts[o->top])
-			o->top = i;
-	return RCPT_OK;
-}
 
 /* ---- events ------------------------------------------------------------ */
 
 /*
- * An event of exactly EVENT_LEN bytes of JCS (sorted keys, no blanks,
- * plain ASCII strings), different for each client and count.
+ * An event of exactly RCPT_BENCH_EVENT_LEN bytes of JCS (sorted keys, no
+ * blanks, plain ASCII strings), different for each client and count.
  */
 static void
-make_event(char out[EVENT_LEN + 1], int client, uint64_t n)
+make_event(char out[RCPT_BENCH_EVENT_LEN + 1], int client, uint64_t n)
 {
 	int len, pad;
 
-	len = snprintf(out, EVENT_LEN + 1,
+	len = snprintf(out, RCPT_BENCH_EVENT_LEN + 1,
 	    "{\"event\":\"c%04d-%012" PRIu64 "\",\"pad\":\"", client,
 	    n % UINT64_C(1000000000000));
-	pad = EVENT_LEN - len - 2;
+	pad = RCPT_BENCH_EVENT_LEN - len - 2;
 	memset(out + len, 'x', (size_t)pad);
 	memcpy(out + len + pad, "\"}", 3);
 }
@@ -262,58 +120,81 @@ make_event(char out[EVENT_LEN + 1], int client, uint64_t n)
 static int
 check_event(void)
 {
-	char ev[EVENT_LEN + 1], *canon = NULL;
+	char ev[RCPT_BENCH_EVENT_LEN + 1], *canon = NULL;
 	struct rcpt_diag d;
 	size_t len = 0;
 	int r;
 
-	make_event(ev, CLIENTS_MAX, 0);
+	make_event(ev, RCPT_BENCH_CLIENTS_MAX, 0);
 	rcpt_diag_clear(&d);
 	r = rcpt_jcs_canon(ev, strlen(ev), 8, &canon, &len, &d);
-	if (r == RCPT_OK && (len != EVENT_LEN || strcmp(canon, ev) != 0))
+	if (r == RCPT_OK &&
+	    (len != RCPT_BENCH_EVENT_LEN || strcmp(canon, ev) != 0))
 		r = rcpt_diag(&d, RCPT_E_INTERNAL, "not its own JCS");
 	if (r != RCPT_OK)
 		fprintf(stderr,
-		    "append: the event is not %d bytes of JCS: %s\n", EVENT_LEN,
-		    rcpt_diag_msg(&d, r));
+		    "append: the event is not %d bytes of JCS: %s\n",
+		    RCPT_BENCH_EVENT_LEN, rcpt_diag_msg(&d, r));
 	free(canon);
 	return r;
 }
 
 /* ---- the daemon --------------------------------------------------------- */
 
+static int
+dproc_path(char *out, size_t size, const struct env *e, const char *name,
+    const char *suffix)
+{
+	if ((size_t)snprintf(out, size, "%s/%s%s", e->root, name, suffix) >=
+	    size) {
+		fprintf(stderr, "append: %s: path too long\n", e->root);
+		return RCPT_E_CONFIG;
+	}
+	return RCPT_OK;
+}
+
+/* The [limits] section, when the bench sets anything in it. */
+static void
+write_limits(FILE *f, const struct dconf *c)
+{
+	if (c->batch_max == 0 && (c->wait == NULL || c->wait[0] == '\0'))
+		return;
+	fprintf(f, "[limits]\n");
+	if (c->batch_max != 0)
+		fprintf(f, "batch = %d\n", c->batch_max);
+	if (c->wait != NULL && c->wait[0] != '\0')
+		fprintf(f, "batch_wait = %s\n", c->wait);
+	fprintf(f, "\n");
+}
+
 /*
- * The configuration of daemon @p name: with @p bench, sign_threads and
- * checkpoints fixed as the README says; otherwise those left out, so
- * that the daemon's defaults apply.  The map sizes are the bench's in
- * both, or a long run would fill the default 64 MiB map.
+ * Writes the configuration of daemon @p c: with c->bench, sign_threads
+ * and checkpoints fixed as the README says; otherwise those left out,
+ * so that the daemon's defaults apply.  The map sizes are the bench's
+ * in both, or a long run would fill the default 64 MiB map.
  */
 static int
-dproc_init(struct env *e, struct dproc *dm, const char *name, bool bench)
+dproc_init(struct env *e, struct dproc *dm, const struct dconf *c)
 {
-	char threads[32] = "";
 	FILE *f;
+	int m, r;
 
-	dm->chain = bench ? CHAIN : CHAIN_DEFAULTS;
-	snprintf(dm->conf, sizeof(dm->conf), "%.*s/%s.conf", PATH_MAX - 64,
-	    e->root, name);
-	snprintf(dm->store, sizeof(dm->store), "%.*s/%s-store", PATH_MAX - 64,
-	    e->root, name);
-	snprintf(dm->sock, sizeof(dm->sock), "%.*s/%s.sock", PATH_MAX - 64,
-	    e->root, name);
-	snprintf(dm->log, sizeof(dm->log), "%.*s/%s.log", PATH_MAX - 64,
-	    e->root, name);
+	if ((r = dproc_path(dm->conf, sizeof(dm->conf), e, c->name, ".conf")) !=
+	        RCPT_OK ||
+	    (r = dproc_path(dm->store, sizeof(dm->store), e, c->name,
+	         "-store")) != RCPT_OK ||
+	    (r = dproc_path(dm->sock, sizeof(dm->sock), e, c->name, ".sock")) !=
+	        RCPT_OK ||
+	    (r = dproc_path(dm->log, sizeof(dm->log), e, c->name, ".log")) !=
+	        RCPT_OK)
+		return r;
 	/* A socket path fits in sun_path, 108 bytes with its NUL. */
 	if (strlen(dm->sock) >= 108) {
 		fprintf(stderr,
-		    "append: %s: too long for a socket; set a "
-		    "shorter TMPDIR\n",
+		    "append: %s: too long for a socket; set a shorter TMPDIR\n",
 		    dm->sock);
 		return RCPT_E_CONFIG;
 	}
-	if (bench)
-		snprintf(threads, sizeof(threads), "sign_threads = %d\n",
-		    SIGN_THREADS);
 	if ((f = fopen(dm->conf, "w")) == NULL) {
 		fprintf(stderr, "append: %s: %s\n", dm->conf, strerror(errno));
 		return RCPT_E_IO;
@@ -321,16 +202,29 @@ dproc_init(struct env *e, struct dproc *dm, const char *name, bool bench)
 	fprintf(f,
 	    "[daemon]\nsocket = %s\nsocket_mode = 0600\nstore = %s\n"
 	    "origin = bench.example/receiptd\nmap_size = 256M\n"
-	    "map_max = 16G\n%s\n"
-	    "[provider]\nname = pkcs11\n"
+	    "map_max = 16G\n",
+	    dm->sock, dm->store);
+	if (c->bench)
+		fprintf(f, "sign_threads = %d\n", SIGN_THREADS);
+	fprintf(f,
+	    "\n[provider]\nname = pkcs11\n"
 	    "config = module=%s;token=pkcs11:token=" TOKEN_LABEL
 	    ";pin-file=%s\nproviders_dir = %s\n\n"
-	    "[principals]\nbench = uid:%lu\n\n"
-	    "[chain %s]\nappend = bench\nread = bench\nadmin = bench\n"
-	    "sealing = %s\n%s",
-	    dm->sock, dm->store, threads, SOFTHSM_MODULE, e->pin, e->provdir,
-	    (unsigned long)getuid(), dm->chain, sealing,
-	    bench ? "checkpoint_every = 0\ncheckpoint_interval = 0\n" : "");
+	    "[principals]\nbench = uid:%lu\n\n",
+	    SOFTHSM_MODULE, e->pin, e->provdir, (unsigned long)getuid());
+	write_limits(f, c);
+	for (m = 0; m < MODES; m++) {
+		dm->chain[m][0] = '\0';
+		if (c->chain[m] == NULL)
+			continue;
+		snprintf(dm->chain[m], sizeof(dm->chain[m]), "%s", c->chain[m]);
+		fprintf(f,
+		    "[chain %s]\nappend = bench\nread = bench\nadmin = bench\n"
+		    "sealing = %s\n%s\n",
+		    dm->chain[m], rcpt_bench_mode_name(m),
+		    c->bench ? "checkpoint_every = 0\ncheckpoint_interval = 0\n"
+		             : "");
+	}
 	/* It grants access to chains: the daemon wants it private. */
 	if (fclose(f) != 0 || chmod(dm->conf, 0600) != 0) {
 		fprintf(stderr, "append: %s: %s\n", dm->conf, strerror(errno));
@@ -394,34 +288,35 @@ dproc_stop(struct dproc *dm)
 }
 
 static int
-tip_size(struct dproc *dm, uint64_t *size_out)
+tip_size(struct dproc *dm, const char *chain, uint64_t *size_out)
 {
 	struct rcpt_diag d;
 	int r;
 
 	rcpt_diag_clear(&d);
-	if ((r = rcpt_client_tip(dm->ctl, dm->chain, size_out, NULL, &d)) !=
+	if ((r = rcpt_client_tip(dm->ctl, chain, size_out, NULL, &d)) !=
 	    RCPT_OK)
-		fprintf(stderr, "append: tip: %s\n", rcpt_diag_msg(&d, r));
+		fprintf(stderr, "append: tip of %s: %s\n", chain,
+		    rcpt_diag_msg(&d, r));
 	return r;
 }
 
 /* One append, to learn how long a stored receipt of our events is. */
 static int
-probe(struct env *e, struct dproc *dm)
+probe(struct dproc *dm, const char *chain, size_t *len_out)
 {
 	char data[EVENT_LEN + 1], *rec = NULL;
 	struct rcpt_client_event ev = {
-	    .chain = dm->chain, .type = EVENT_TYPE, .data = data};
+	    .chain = chain, .type = EVENT_TYPE, .data = data};
 	struct rcpt_diag d;
 	int r;
 
 	make_event(data, 0, 0);
 	rcpt_diag_clear(&d);
-	if ((r = rcpt_client_append(dm->ctl, &ev, &rec, &e->receipt_len, &d)) !=
+	if ((r = rcpt_client_append(dm->ctl, &ev, &rec, len_out, &d)) !=
 	    RCPT_OK)
-		fprintf(
-		    stderr, "append: first append: %s\n", rcpt_diag_msg(&d, r));
+		fprintf(stderr, "append: first append to %s: %s\n", chain,
+		    rcpt_diag_msg(&d, r));
 	free(rec);
 	return r;
 }
@@ -469,7 +364,7 @@ client_loop(void *arg)
 {
 	struct client *k = arg;
 	struct load *L = k->L;
-	char data[EVENT_LEN + 1], *rec;
+	char data[RCPT_BENCH_EVENT_LEN + 1], *rec;
 	struct rcpt_client_event ev = {
 	    .chain = L->chain, .type = EVENT_TYPE, .data = data};
 	struct rcpt_diag d;
@@ -517,7 +412,7 @@ client_loop(void *arg)
 
 /* Adds the clients' latencies and counts to @p x. */
 static int
-gather(struct client *cl, int n, const struct load *L, struct run *x)
+gather(struct client *cl, int n, const struct load *L, struct rcpt_bench_run *x)
 {
 	double last = 0;
 	int i;
@@ -534,37 +429,6 @@ gather(struct client *cl, int n, const struct load *L, struct run *x)
 	return RCPT_OK;
 }
 
-/* Percentiles, rates and ratios of @p x once its slices are in. */
-static int
-finish_run(struct run *x)
-{
-	if (x->lat.n == 0 || x->measured <= 0 || x->wall <= 0) {
-		fprintf(stderr, "append: no appends measured\n");
-		return RCPT_E_INTERNAL;
-	}
-	rcpt_bench_sample_sort(&x->lat);
-	x->p50 = rcpt_bench_quantile(x->lat.v, x->lat.n, 0.50);
-	x->p99 = rcpt_bench_quantile(x->lat.v, x->lat.n, 0.99);
-	x->p999 = rcpt_bench_quantile(x->lat.v, x->lat.n, 0.999);
-	x->pmax = x->lat.v[x->lat.n - 1];
-	rcpt_bench_sample_free(&x->lat);
-	x->rate = (double)x->window / x->measured;
-	x->batch = x->commits != 0 ? (double)x->total / (double)x->commits : 0;
-	x->daemon_cores = x->cpu_d / x->wall;
-	x->client_cores = x->cpu_c / x->wall;
-	if (x->nraw > 0) {
-		x->raw_ms = x->raw_sum / x->nraw;
-		x->ratio = x->rate / x->raw_ms;
-		/* Little's law: n clients, one call each, at most raw_ms/s. */
-		x->floor = 1000.0 * x->clients / x->raw_ms;
-	}
-	if (x->nnaive > 0) {
-		x->naive = x->naive_sum / x->nnaive;
-		x->speedup = x->rate / x->naive;
-	}
-	return RCPT_OK;
-}
-
 /* Counts the daemon's commits from outside; 0 when it cannot. */
 static uint64_t
 txnid(const struct dproc *dm)
@@ -576,14 +440,15 @@ txnid(const struct dproc *dm)
 
 /*
  * One slice of x->clients clients on their own connections, appending
+ * to @p chain
  * for @p warm + @p seconds (or @p limit appends in all), added to @p x;
  * every acknowledged append must then be in the chain.
  */
 static int
-clients_run(struct dproc *dm, double warm, double seconds, uint64_t limit,
-    struct run *x)
+clients_run(struct dproc *dm, const char *chain, double warm, double seconds,
+    uint64_t limit, struct rcpt_bench_run *x)
 {
-	struct load L = {.chain = dm->chain,
+	struct load L = {.chain = chain,
 	    .gate = RCPT_BENCH_GATE_INIT,
 	    .warm = warm,
 	    .seconds = seconds,
@@ -614,7 +479,7 @@ clients_run(struct dproc *dm, double warm, double seconds, uint64_t limit,
 			goto out;
 		}
 	}
-	if ((r = tip_size(dm, &tip0)) != RCPT_OK)
+	if ((r = tip_size(dm, chain, &tip0)) != RCPT_OK)
 		goto out;
 	tx0 = txnid(dm);
 	cpu_d = rcpt_bench_proc_cpu(dm->pid);
@@ -637,7 +502,7 @@ clients_run(struct dproc *dm, double warm, double seconds, uint64_t limit,
 			r = cl[i].err;
 			goto out;
 		}
-	if ((r = tip_size(dm, &tip1)) != RCPT_OK ||
+	if ((r = tip_size(dm, chain, &tip1)) != RCPT_OK ||
 	    (r = gather(cl, n, &L, x)) != RCPT_OK)
 		goto out;
 	if (tip1 - tip0 != x->total - before) {
@@ -662,27 +527,11 @@ out:
 	return r;
 }
 
-static void
-print_run(const struct run *x)
-{
-	printf("  %3d client%s %7.0f appends/s   p50 %6.2f  p99 %6.2f  "
-	       "p99.9 %6.2f  max %6.2f ms\n",
-	    x->clients, x->clients > 1 ? "s:" : ": ", x->rate, x->p50, x->p99,
-	    x->p999, x->pmax);
-	printf("               mean batch %.1f (%" PRIu64
-	       " commits for %" PRIu64
-	       " appends), daemon CPU %.2f cores,\n               clients "
-	       "%.2f cores, daemon peak RSS %.1f MiB\n",
-	    x->batch, x->commits, x->total, x->daemon_cores, x->client_cores,
-	    x->hwm_kib / 1024.0);
-	fflush(stdout);
-}
-
-/* ---- the measurements --------------------------------------------------- */
+/* ---- setting up ------------------------------------------------------- */
 
 /* The temp root, the token and the plugin copy. */
 static int
-setup(struct env *e)
+setup(struct env *e, struct rcpt_bench_figs *f)
 {
 	struct rcpt_diag d;
 	int r;
@@ -702,7 +551,9 @@ setup(struct env *e)
 	    PATH_MAX - 64, e->root);
 	snprintf(
 	    e->pin, sizeof(e->pin), "%.*s/user.pin", PATH_MAX - 64, e->tokdir);
-	e->fs = rcpt_bench_fs_type(e->root);
+	snprintf(e->peerdir, sizeof(e->peerdir), "%.*s/peer", PATH_MAX - 64,
+	    e->root);
+	f->fs = rcpt_bench_fs_type(e->root);
 	rcpt_diag_clear(&d);
 	/* Sets SOFTHSM2_CONF in our environment; the daemon inherits it. */
 	r = rcpt_hsm_softhsm_init_module(
@@ -721,89 +572,150 @@ setup(struct env *e)
 	    PROVIDERS_BUILDDIR "/provider-pkcs11.so", e->provdir, 0755);
 }
 
-/* What one slice of a round runs. */
-enum slice { SLICE_OURS, SLICE_RAW, SLICE_NAIVE };
+/* ---- the measurements --------------------------------------------------- */
 
-/* Runs one slice of round @p i for @p x; adds to @p x and @p f. */
+/* The slices of a round; odd rounds run them in reverse. */
+static const enum rcpt_bench_slice order[RCPT_BENCH_SLICES] = {
+    RCPT_BENCH_SLICE_EACH, RCPT_BENCH_SLICE_BATCH, RCPT_BENCH_SLICE_RAW,
+    RCPT_BENCH_SLICE_NAIVE};
+
+static double
+load1(void)
+{
+	double load[1];
+
+	return getloadavg(load, 1) == 1 ? load[0] : -1;
+}
+
+/* Adds one raw C_Sign slice to @p c and to the run's spread. */
 static int
-run_slice(struct env *e, struct figs *f, struct run *x, enum slice what, int i)
+slice_raw(
+    struct env *e, struct rcpt_bench_figs *f, struct rcpt_bench_count *c, int k)
 {
 	struct rcpt_bench_rate rate;
-	uint64_t before = x->window;
+	int r;
+
+	if ((r = rcpt_bench_csign(
+	         &e->p11, SIGN_THREADS, f->limit / ROUNDS, &rate)) != RCPT_OK)
+		return r;
+	c->raw_sum += rate.ops;
+	c->nraw++;
+	c->round[k][RCPT_BENCH_SLICE_RAW] = rate.ops;
+	f->raw_ms += rate.ops;
+	f->raw_ms_lo =
+	    f->nraw == 0 ? rate.ops : rcpt_bench_min(f->raw_ms_lo, rate.ops);
+	f->raw_ms_hi = rcpt_bench_max(f->raw_ms_hi, rate.ops);
+	f->nraw++;
+	return RCPT_OK;
+}
+
+/* Runs slice @p what of round @p k for count @p c. */
+static int
+run_slice(struct env *e, struct rcpt_bench_figs *f, struct rcpt_bench_count *c,
+    enum rcpt_bench_slice what, int k)
+{
+	struct rcpt_bench_rate rate;
+	struct rcpt_bench_run *x;
+	enum rcpt_bench_mode m;
+	uint64_t before;
 	int r;
 
 	switch (what) {
-	case SLICE_OURS:
-		if ((r = clients_run(&e->main, f->warmup, f->slice, 0, x)) !=
-		    RCPT_OK)
+	case RCPT_BENCH_SLICE_EACH:
+	case RCPT_BENCH_SLICE_BATCH:
+		m = what == RCPT_BENCH_SLICE_EACH ? EACH : BATCH;
+		if (e->main.chain[m][0] == '\0')
+			return RCPT_OK;
+		x = &c->ours[m];
+		before = x->window;
+		if ((r = clients_run(&e->main, e->main.chain[m], f->warmup,
+		         f->slice, 0, x)) != RCPT_OK)
 			return r;
-		x->round[i][0] = (double)(x->window - before) / f->slice;
+		c->round[k][what] = (double)(x->window - before) / f->slice;
 		return RCPT_OK;
-	case SLICE_RAW:
-		if ((r = rcpt_bench_csign(&e->p11, SIGN_THREADS,
-		         f->limit / ROUNDS, &rate)) != RCPT_OK)
-			return r;
-		x->raw_sum += rate.ops;
-		x->nraw++;
-		x->round[i][1] = rate.ops;
-		f->raw_ms += rate.ops;
-		f->raw_ms_lo = f->nraw == 0
-		                   ? rate.ops
-		                   : rcpt_bench_min(f->raw_ms_lo, rate.ops);
-		f->raw_ms_hi = rcpt_bench_max(f->raw_ms_hi, rate.ops);
-		f->nraw++;
-		return RCPT_OK;
-	case SLICE_NAIVE:
-		if ((r = rcpt_bench_naive(&e->p11, e->root, x->clients,
-		         EVENT_LEN, e->receipt_len, f->limit / ROUNDS,
+	case RCPT_BENCH_SLICE_RAW:
+		return slice_raw(e, f, c, k);
+	case RCPT_BENCH_SLICE_NAIVE:
+		if ((r = rcpt_bench_naive(&e->p11, e->root, c->clients,
+		         EVENT_LEN, f->receipt_len, f->limit / ROUNDS,
 		         &rate)) != RCPT_OK)
 			return r;
-		x->naive_sum += rate.ops;
-		x->nnaive++;
-		x->round[i][2] = rate.ops;
+		c->naive_sum += rate.ops;
+		c->nnaive++;
+		c->round[k][what] = rate.ops;
 		return RCPT_OK;
+	case RCPT_BENCH_SLICES:
+		break;
 	}
 	return RCPT_E_INTERNAL;
 }
 
+/* Sums up count @p c once its rounds are in, and prints it. */
+static int
+finish_count(const struct rcpt_bench_append_opts *o, struct rcpt_bench_count *c)
+{
+	int m, k, j, r;
+
+	for (m = 0; m < MODES; m++) {
+		if (!o->mode[m])
+			continue;
+		if ((r = rcpt_bench_run_finish(&c->ours[m])) != RCPT_OK)
+			return r;
+		rcpt_bench_run_print(&c->ours[m], rcpt_bench_mode_name(m));
+	}
+	c->raw_ms = c->nraw > 0 ? c->raw_sum / c->nraw : 0;
+	c->naive = c->nnaive > 0 ? c->naive_sum / c->nnaive : 0;
+	/* Little's law: n clients, one call each, at most raw_ms/s. */
+	c->floor = c->raw_ms > 0 ? 1000.0 * c->clients / c->raw_ms : 0;
+	c->load = load1();
+	printf("         rounds (each/batch/raw_ms/naive per s):");
+	for (k = 0; k < ROUNDS; k++)
+		for (j = 0; j < RCPT_BENCH_SLICES; j++)
+			if (j < MODES && !o->mode[j])
+				printf("%s-", j == 0 ? " " : "/");
+			else
+				printf("%s%.0f", j == 0 ? " " : "/",
+				    c->round[k][j]);
+	printf("; load %.2f\n", c->load);
+	fflush(stdout);
+	return RCPT_OK;
+}
+
 /*
- * Each client count in ROUNDS rounds of three slices: ours, raw C_Sign
- * with the daemon's sessions and the naive design, the order reversed
- * in odd rounds.  Load from other programs, and a disk whose syncs
- * slow down and speed up over seconds, then fall on a run and on the
- * limits it is divided by alike.
+ * Each client count in ROUNDS rounds of up to four slices: ours on the
+ * each chain, ours on the batch chain, raw C_Sign with the daemon's
+ * sessions and the naive C design, the order reversed in odd rounds.
+ * Load from other programs, and a disk whose syncs slow down and speed
+ * up over seconds, then fall on both modes and on the limits they are
+ * divided by alike.
  */
 static int
-measure_runs(struct env *e, const struct opts *o, struct figs *f)
+measure_runs(struct env *e, const struct rcpt_bench_append_opts *o,
+    struct rcpt_bench_figs *f)
 {
-	static const enum slice order[2][3] = {
-	    {SLICE_OURS, SLICE_RAW, SLICE_NAIVE},
-	    {SLICE_NAIVE, SLICE_RAW, SLICE_OURS}};
-	struct run *x;
+	struct rcpt_bench_count *c;
 	int i, k, j, r;
 
 	printf("\nclient runs: %d rounds per client count, each of %.2f s "
-	       "ours (after a\n%.2f s warm-up), %.2f s raw C_Sign with %d "
-	       "sessions and %.2f s naive design\n(order reversed in odd "
-	       "rounds); per round: ours/s, raw_ms/s, naive/s\n",
+	       "ours per sealing (after\na %.2f s warm-up), %.2f s raw C_Sign "
+	       "with %d sessions and %.2f s naive C design\n(order reversed in "
+	       "odd rounds):\n",
 	    ROUNDS, f->slice, f->warmup, f->limit / ROUNDS, SIGN_THREADS,
 	    f->limit / ROUNDS);
 	for (i = 0; i < o->ncounts; i++) {
-		x = &f->runs[i];
-		x->clients = o->counts[i];
+		c = &f->counts[i];
+		c->clients = o->counts[i];
+		c->ours[EACH].clients = c->ours[BATCH].clients = c->clients;
 		for (k = 0; k < ROUNDS; k++)
-			for (j = 0; j < 3; j++)
-				if ((r = run_slice(e, f, x, order[k % 2][j],
+			for (j = 0; j < RCPT_BENCH_SLICES; j++)
+				if ((r = run_slice(e, f, c,
+				         order[k % 2 == 0
+				                   ? j
+				                   : RCPT_BENCH_SLICES - 1 - j],
 				         k)) != RCPT_OK)
 					return r;
-		if ((r = finish_run(x)) != RCPT_OK)
+		if ((r = finish_count(o, c)) != RCPT_OK)
 			return r;
-		print_run(x);
-		printf("               rounds:");
-		for (k = 0; k < ROUNDS; k++)
-			printf(" %.0f/%.0f/%.0f", x->round[k][0],
-			    x->round[k][1], x->round[k][2]);
-		printf("\n");
 	}
 	f->raw_ms /= f->nraw;
 	return RCPT_OK;
@@ -811,29 +723,37 @@ measure_runs(struct env *e, const struct opts *o, struct figs *f)
 
 /* Raw C_Sign on one session and raw LMDB commits. */
 static int
-measure_limits(struct env *e, const struct opts *o, struct figs *f)
+measure_limits(struct env *e, const struct rcpt_bench_append_opts *o,
+    struct rcpt_bench_figs *f)
 {
+	const struct rcpt_bench_count *c = &f->counts[o->top];
 	struct rcpt_bench_limits_in in = {.w = &e->p11,
 	    .dir = e->root,
-	    .batch = f->runs[o->top].batch,
-	    .value_len = e->receipt_len,
+	    .batch = c->ours[o->mode[EACH] ? EACH : BATCH].batch,
+	    .value_len = f->receipt_len,
 	    .seconds = f->limit};
 
 	return rcpt_bench_limits(&in, &f->lim);
 }
 
+/* A million more receipts: to the each chain, for issue 5's RSS target. */
 static int
-measure_million(struct env *e, const struct opts *o, struct figs *f)
+measure_million(struct env *e, const struct rcpt_bench_append_opts *o,
+    struct rcpt_bench_figs *f)
 {
+	const char *chain;
 	int r;
 
-	printf("\nmillion: %d clients append %d receipts to the same "
-	       "daemon...\n",
-	    o->counts[o->top], MILLION);
+	f->mil_mode = o->mode[EACH] ? EACH : BATCH;
+	chain = e->main.chain[f->mil_mode];
+	printf("\nmillion: %d clients append %d receipts to chain %s of the "
+	       "same daemon...\n",
+	    o->counts[o->top], RCPT_BENCH_MILLION, chain);
 	fflush(stdout);
 	f->mil.clients = o->counts[o->top];
-	if ((r = clients_run(&e->main, 0, 0, MILLION, &f->mil)) != RCPT_OK ||
-	    (r = finish_run(&f->mil)) != RCPT_OK)
+	if ((r = clients_run(&e->main, chain, 0, 0, RCPT_BENCH_MILLION,
+	         &f->mil)) != RCPT_OK ||
+	    (r = rcpt_bench_run_finish(&f->mil)) != RCPT_OK)
 		return r;
 	f->mil_rss_kib = rcpt_bench_proc_kib(e->main.pid, "VmRSS:");
 	f->have_mil = true;
@@ -845,66 +765,153 @@ measure_million(struct env *e, const struct opts *o, struct figs *f)
 	return RCPT_OK;
 }
 
-/* A second daemon, fresh store, signing and checkpoints by default. */
+/* Stops e->other, which must exit 0. */
 static int
-measure_defaults(struct env *e, const struct opts *o, struct figs *f)
+stop_other(struct env *e)
 {
-	int r, st;
+	int st;
 
-	printf("\ndefaults run: a second daemon on a fresh store, "
-	       "sign_threads, checkpoint_every\n(1000) and "
-	       "checkpoint_interval (60 s) left at their defaults:\n");
-	f->dflt.clients = o->counts[o->top];
-	if ((r = dproc_init(e, &e->dflt, "defaults", false)) != RCPT_OK ||
-	    (r = dproc_start(&e->dflt)) != RCPT_OK ||
-	    (r = clients_run(&e->dflt, rcpt_bench_min(1.0, o->seconds / 5),
-	         o->seconds, 0, &f->dflt)) != RCPT_OK ||
-	    (r = finish_run(&f->dflt)) != RCPT_OK)
-		return r;
-	print_run(&f->dflt);
-	if ((st = dproc_stop(&e->dflt)) != 0) {
+	if ((st = dproc_stop(&e->other)) != 0) {
 		fprintf(stderr, "append: receiptd exited %d on SIGTERM\n", st);
 		return RCPT_E_INTERNAL;
 	}
 	printf("  SIGTERM: exit 0\n");
+	return RCPT_OK;
+}
+
+/* A second daemon, fresh store, signing and checkpoints by default. */
+static int
+measure_defaults(struct env *e, const struct rcpt_bench_append_opts *o,
+    struct rcpt_bench_figs *f)
+{
+	struct dconf c = {.name = "defaults",
+	    .chain = {o->mode[EACH] ? CHAIN_DEFAULTS "each" : NULL,
+	        o->mode[BATCH] ? CHAIN_DEFAULTS "batch" : NULL}};
+	int m, r;
+
+	printf("\ndefaults run: a second daemon on a fresh store, "
+	       "sign_threads, [limits],\ncheckpoint_every (1000) and "
+	       "checkpoint_interval (60 s) left at their defaults:\n");
+	if ((r = dproc_init(e, &e->other, &c)) != RCPT_OK ||
+	    (r = dproc_start(&e->other)) != RCPT_OK)
+		return r;
+	for (m = 0; m < MODES; m++) {
+		if (!o->mode[m])
+			continue;
+		f->dflt[m].clients = o->counts[o->top];
+		if ((r = clients_run(&e->other, e->other.chain[m],
+		         rcpt_bench_min(1.0, o->seconds / 5), o->seconds, 0,
+		         &f->dflt[m])) != RCPT_OK ||
+		    (r = rcpt_bench_run_finish(&f->dflt[m])) != RCPT_OK)
+			return r;
+		rcpt_bench_run_print(&f->dflt[m], rcpt_bench_mode_name(m));
+	}
+	if ((r = stop_other(e)) != RCPT_OK)
+		return r;
 	f->have_dflt = true;
 	return RCPT_OK;
 }
 
+/*
+ * --batch-wait: a daemon per value, on a fresh store with one batch
+ * chain, every client count for S seconds after a warm-up.  Not
+ * interleaved (that would take a daemon start per slice): read the
+ * table with the load average beside it.
+ */
 static int
-run(struct env *e, const struct opts *o, struct figs *f)
+measure_waits(struct env *e, const struct rcpt_bench_append_opts *o,
+    struct rcpt_bench_figs *f)
 {
-	int r, st, nsess = rcpt_bench_max(o->counts[o->top], SIGN_THREADS);
+	char name[CHAIN_LEN];
+	struct dconf c = {
+	    .name = "wait", .bench = true, .batch_max = o->batch_max};
+	struct rcpt_bench_run *x;
+	int w, i, r;
 
-	if ((r = check_event()) != RCPT_OK || (r = setup(e)) != RCPT_OK)
+	for (w = 0; w < o->nwaits; w++) {
+		snprintf(name, sizeof(name), CHAIN_WAIT "%d", w);
+		c.chain[BATCH] = name;
+		c.wait = o->wait[w];
+		printf("\nbatch_wait = %s: a daemon on a fresh store, chain %s "
+		       "sealed batch:\n",
+		    o->wait[w][0] != '\0' ? o->wait[w] : "(default)", name);
+		if ((r = dproc_init(e, &e->other, &c)) != RCPT_OK ||
+		    (r = dproc_start(&e->other)) != RCPT_OK)
+			return r;
+		for (i = 0; i < o->ncounts; i++) {
+			x = &f->waits[w].runs[i];
+			x->clients = o->counts[i];
+			if ((r = clients_run(&e->other, name, f->warmup,
+			         o->seconds, 0, x)) != RCPT_OK ||
+			    (r = rcpt_bench_run_finish(x)) != RCPT_OK)
+				return r;
+			rcpt_bench_run_print(x, "batch");
+		}
+		printf("  load %.2f\n", load1());
+		if ((r = stop_other(e)) != RCPT_OK)
+			return r;
+		f->nwaits_done = w + 1;
+	}
+	return RCPT_OK;
+}
+
+/* The main daemon, the token instance of our own, and what is fixed. */
+static int
+start_main(struct env *e, const struct rcpt_bench_append_opts *o,
+    struct rcpt_bench_figs *f)
+{
+	struct dconf c = {.name = "main",
+	    .chain = {o->mode[EACH] ? RCPT_BENCH_CHAIN "each" : NULL,
+	        o->mode[BATCH] ? RCPT_BENCH_CHAIN "batch" : NULL},
+	    .bench = true,
+	    .batch_max = o->batch_max};
+	int m, r, nsess = (int)rcpt_bench_max(o->counts[o->top], SIGN_THREADS);
+
+	if ((r = dproc_init(e, &e->main, &c)) != RCPT_OK ||
+	    (r = dproc_start(&e->main)) != RCPT_OK)
 		return r;
-	printf("disk: %s (%s)%s\n", e->root, e->fs,
-	    strcmp(e->fs, "tmpfs") == 0
-	        ? "; WARNING: syncs cost nothing there, set TMPDIR to a disk"
-	        : "");
-	if ((r = dproc_init(e, &e->main, "main", true)) != RCPT_OK ||
-	    (r = dproc_start(&e->main)) != RCPT_OK ||
-	    (r = probe(e, &e->main)) != RCPT_OK ||
-	    (r = rcpt_bench_p11_open(&e->p11, TOKEN_LABEL, e->pin, nsess)) !=
-	        RCPT_OK)
+	for (m = 0; m < MODES; m++)
+		if (o->mode[m] && (r = probe(&e->main, e->main.chain[m],
+		                       &f->receipt_len)) != RCPT_OK)
+			return r;
+	if ((r = rcpt_bench_p11_open(&e->p11, TOKEN_LABEL, e->pin, nsess)) !=
+	    RCPT_OK)
 		return r;
-	printf("daemon: %s, pid %ld: sign_threads = %d, chain %s"
-	       " sealing = %s,\n  checkpoint_every = 0 and "
-	       "checkpoint_interval = 0 (checkpoints off, so that\n  they do "
-	       "not distort the figures), map_size 256M, map_max 16G\n",
-	    RECEIPTD, (long)e->main.pid, SIGN_THREADS, e->main.chain, sealing);
+	printf("daemon: %s, pid %ld:\n  sign_threads = %d, chains", RECEIPTD,
+	    (long)e->main.pid, SIGN_THREADS);
+	for (m = 0; m < MODES; m++)
+		if (o->mode[m])
+			printf(" %s (sealing = %s)", e->main.chain[m],
+			    rcpt_bench_mode_name(m));
+	printf(",\n  checkpoint_every = 0 and checkpoint_interval = 0 "
+	       "(checkpoints off, so that\n  they do not distort the figures), "
+	       "map_size 256M, map_max 16G,\n  [limits] batch ");
+	if (o->batch_max > 0)
+		printf("= %d", o->batch_max);
+	else
+		printf("the default");
+	printf(", batch_wait the default\n");
 	printf("token: %s; the limits sign with the daemon's Ed25519 key "
 	       "(%d on the token)\n  through our own p11-kit instance of "
 	       "the module\n",
 	    e->p11.version, e->p11.nkeys);
 	printf("events: data of %d bytes of JCS, type " EVENT_TYPE
 	       ", no tags; a stored receipt is\n  %zu bytes\n",
-	    EVENT_LEN, e->receipt_len);
-	if ((r = measure_runs(e, o, f)) != RCPT_OK ||
-	    (r = measure_limits(e, o, f)) != RCPT_OK ||
-	    (o->million && (r = measure_million(e, o, f)) != RCPT_OK) ||
-	    (r = tip_size(&e->main, &f->receipts)) != RCPT_OK)
-		return r;
+	    EVENT_LEN, f->receipt_len);
+	return RCPT_OK;
+}
+
+/* Stops the main daemon after noting its memory and chains. */
+static int
+stop_main(struct env *e, const struct rcpt_bench_append_opts *o,
+    struct rcpt_bench_figs *f)
+{
+	int m, r, st;
+
+	for (m = 0; m < MODES; m++)
+		if (o->mode[m] && (r = tip_size(&e->main, e->main.chain[m],
+		                       &f->receipts[m])) != RCPT_OK)
+			return r;
 	f->rss_kib = rcpt_bench_proc_kib(e->main.pid, "VmHWM:");
 	f->anon_kib = rcpt_bench_proc_kib(e->main.pid, "RssAnon:");
 	f->file_kib = rcpt_bench_proc_kib(e->main.pid, "RssFile:");
@@ -913,146 +920,47 @@ run(struct env *e, const struct opts *o, struct figs *f)
 		return RCPT_E_INTERNAL;
 	}
 	printf("\nmain daemon: peak RSS (VmHWM) %.1f MiB with %" PRIu64
-	       " receipts in its chain (now\n  %.1f MiB anonymous, %.1f MiB "
-	       "file pages: the LMDB map and libraries);\n  SIGTERM: exit 0\n",
-	    f->rss_kib / 1024.0, f->receipts, f->anon_kib / 1024.0,
-	    f->file_kib / 1024.0);
-	/* The second daemon's new key must not meet our open instance. */
-	snprintf(f->softhsm, sizeof(f->softhsm), "%s", e->p11.version);
-	rcpt_bench_p11_close(&e->p11);
-	if (o->defaults && (r = measure_defaults(e, o, f)) != RCPT_OK)
-		return r;
+	       " + %" PRIu64 " receipts in its chains\n  (now %.1f MiB "
+	       "anonymous, %.1f MiB file pages: the LMDB map and libraries);"
+	       "\n  SIGTERM: exit 0\n",
+	    f->rss_kib / 1024.0, f->receipts[EACH], f->receipts[BATCH],
+	    f->anon_kib / 1024.0, f->file_kib / 1024.0);
 	return RCPT_OK;
 }
 
-/* ---- report -------------------------------------------------------------- */
-
-static void
-judge(const struct opts *o, struct figs *f)
+static int
+run(struct env *e, const struct rcpt_bench_append_opts *o,
+    struct rcpt_bench_figs *f)
 {
-	const struct run *t = &f->runs[o->top];
+	int r;
 
-	f->ok_ratio = t->ratio >= TARGET_RATIO;
-	f->ok_p99 = t->p99 < TARGET_P99_MS;
-	f->ok_rss = f->rss_kib >= 0 && f->rss_kib < TARGET_RSS_KIB;
-}
-
-static void
-print_text(const struct opts *o, const struct figs *f)
-{
-	const struct run *t = &f->runs[o->top];
-	int i;
-
-	printf("\nsummary (ours: durable appends/s; raw_ms: raw C_Sign with "
-	       "%d sessions; naive:\nthe naive design on as many threads; "
-	       "both the means of their slices\ninterleaved with ours):\n",
-	    SIGN_THREADS);
-	printf("  clients   ours/s   p99 ms  floor ms   raw_ms/s  ours/raw_ms"
-	       "   naive/s  speed-up\n");
-	for (i = 0; i < o->ncounts; i++)
-		printf("  %7d %8.0f %8.2f %9.2f %10.0f %12.3f %9.0f %8.2fx\n",
-		    f->runs[i].clients, f->runs[i].rate, f->runs[i].p99,
-		    f->runs[i].floor, f->runs[i].raw_ms, f->runs[i].ratio,
-		    f->runs[i].naive, f->runs[i].speedup);
-	printf("  floor: clients / raw_ms, the least mean latency n "
-	       "synchronous clients can\n  see when every append needs one "
-	       "signature (Little's law)\n");
-	printf("  raw C_Sign: 1 session %.0f/s, %d sessions %.0f/s (slices "
-	       "%.0f to %.0f), %.2fx\n",
-	    f->lim.raw_1s, SIGN_THREADS, f->raw_ms, f->raw_ms_lo, f->raw_ms_hi,
-	    f->raw_ms / f->lim.raw_1s);
-	printf("\ntargets, at %d clients:\n", t->clients);
-	printf("  ours / raw C_Sign (%d sessions) = %.3f   target >= %.2f   "
-	       "%s\n",
-	    SIGN_THREADS, t->ratio, TARGET_RATIO,
-	    rcpt_bench_verdict(f->ok_ratio));
-	printf("  p99 = %.2f ms   target < %.0f ms   %s   (mean latency "
-	       "floor %.2f ms)\n",
-	    t->p99, TARGET_P99_MS, rcpt_bench_verdict(f->ok_p99), t->floor);
-	printf("  daemon peak RSS = %.1f MiB with %" PRIu64
-	       " receipts   target < 64 MiB after\n  1,000,000 receipts   "
-	       "%s%s\n",
-	    f->rss_kib / 1024.0, f->receipts, rcpt_bench_verdict(f->ok_rss),
-	    f->have_mil ? "" : " (provisional: --million not run)");
-	printf("  speed-up over the naive design = %.2fx   (no target)\n",
-	    t->speedup);
-}
-
-static void
-json_run(const struct run *x)
-{
-	printf("{\"clients\":%d,\"appends_per_s\":%.0f,\"p50_ms\":%.3f,"
-	       "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
-	       "\"mean_batch\":%.2f,\"daemon_cores\":%.2f,"
-	       "\"client_cores\":%.2f,\"rss_kib\":%ld",
-	    x->clients, x->rate, x->p50, x->p99, x->p999, x->pmax, x->batch,
-	    x->daemon_cores, x->client_cores, x->hwm_kib);
-}
-
-/* The last line: one JSON object for scripts. */
-static void
-print_json(const struct opts *o, const struct env *e, const struct figs *f)
-{
-	const struct run *t = &f->runs[o->top];
-	bool all = f->ok_ratio && f->ok_p99 && f->ok_rss;
-	int i;
-
-	printf("{\"bench\":\"append\",\"sealing\":\"%s\",\"seconds\":%.1f,"
-	       "\"rounds\":%d,"
-	       "\"warmup\":%.2f,\"limit_seconds\":%.1f,\"nproc\":%ld,\"load\":%"
-	       ".2f,"
-	       "\"openssl\":\"%s\",\"softhsm\":\"%s\",\"fs\":\"%s\","
-	       "\"event_bytes\":%d,\"receipt_bytes\":%zu,\"sign_threads\":%d,"
-	       "\"checkpoints\":\"off\",\"results\":[",
-	    sealing, o->seconds, ROUNDS, f->warmup, f->limit, f->m.nproc,
-	    f->m.load, OpenSSL_version(OPENSSL_VERSION_STRING), f->softhsm,
-	    e->fs, EVENT_LEN, e->receipt_len, SIGN_THREADS);
-	for (i = 0; i < o->ncounts; i++) {
-		printf(i > 0 ? "," : "");
-		json_run(&f->runs[i]);
-		printf(",\"raw_sign_ms\":%.0f,\"ratio_vs_raw_sign_ms\":%.3f,"
-		       "\"latency_floor_ms\":%.3f,\"naive_per_s\":%.0f,"
-		       "\"speedup_vs_naive\":%.2f}",
-		    f->runs[i].raw_ms, f->runs[i].ratio, f->runs[i].floor,
-		    f->runs[i].naive, f->runs[i].speedup);
-	}
-	printf("],\"rss_kib\":%ld,\"rss_anon_kib\":%ld,\"rss_file_kib\":%ld,"
-	       "\"receipts\":%" PRIu64 ",\"raw_sign_1s\":%.0f,"
-	       "\"raw_sign_ms\":%.0f,\"raw_sign_ms_min\":%.0f,"
-	       "\"raw_sign_ms_max\":%.0f,\"lmdb_commits_per_s\":{",
-	    f->rss_kib, f->anon_kib, f->file_kib, f->receipts, f->lim.raw_1s,
-	    f->raw_ms, f->raw_ms_lo, f->raw_ms_hi);
-	for (i = 0; i < f->lim.nk; i++)
-		printf("%s\"%d\":%.0f", i > 0 ? "," : "", f->lim.k[i],
-		    f->lim.commits[i]);
-	printf("},\"lmdb_puts_per_s\":{");
-	for (i = 0; i < f->lim.nk; i++)
-		printf("%s\"%d\":%.0f", i > 0 ? "," : "", f->lim.k[i],
-		    f->lim.puts[i]);
-	printf("},\"daemon_mean_batch\":%.2f,\"clients_judged\":%d,"
-	       "\"naive_per_s\":%.0f,\"ratio_vs_raw_sign_ms\":%.3f,"
-	       "\"speedup_vs_naive\":%.2f,\"p99_ms\":%.3f,\"defaults\":",
-	    t->batch, t->clients, t->naive, t->ratio, t->speedup, t->p99);
-	if (f->have_dflt) {
-		json_run(&f->dflt);
-		printf("}");
-	} else {
-		printf("null");
-	}
-	printf(",\"million\":");
-	if (f->have_mil)
-		printf("{\"seconds\":%.1f,\"appends_per_s\":%.0f,"
-		       "\"p99_ms\":%.3f,\"rss_kib\":%ld,\"peak_rss_kib\":%ld}",
-		    f->mil.wall, f->mil.rate, f->mil.p99, f->mil_rss_kib,
-		    f->mil.hwm_kib);
-	else
-		printf("null");
-	printf(",\"targets\":{\"ratio\":%s,\"p99\":%s,\"rss\":%s,"
-	       "\"rss_after_million\":%s},\"targets_met\":%s}\n",
-	    f->ok_ratio ? "true" : "false", f->ok_p99 ? "true" : "false",
-	    f->ok_rss ? "true" : "false",
-	    f->have_mil ? (f->ok_rss ? "true" : "false") : "null",
-	    all ? "true" : "false");
+	if ((r = check_event()) != RCPT_OK || (r = setup(e, f)) != RCPT_OK)
+		return r;
+	printf("disk: %s (%s)%s\n", e->root, f->fs,
+	    strcmp(f->fs, "tmpfs") == 0
+	        ? "; WARNING: syncs cost nothing there, set TMPDIR to a disk"
+	        : "");
+	if ((r = start_main(e, o, f)) != RCPT_OK)
+		return r;
+	printf("\n");
+	rcpt_bench_peer_run(e->peerdir, f->limit, &f->peer);
+	if ((r = measure_runs(e, o, f)) != RCPT_OK)
+		return r;
+	printf("\n");
+	rcpt_bench_peer_run(e->peerdir, f->limit, &f->peer);
+	rcpt_bench_peer_finish(&f->peer);
+	if ((r = measure_limits(e, o, f)) != RCPT_OK ||
+	    (o->million && (r = measure_million(e, o, f)) != RCPT_OK) ||
+	    (r = stop_main(e, o, f)) != RCPT_OK)
+		return r;
+	/* The other daemons' new keys must not meet our open instance. */
+	snprintf(f->softhsm, sizeof(f->softhsm), "%s", e->p11.version);
+	rcpt_bench_p11_close(&e->p11);
+	if ((o->defaults && (r = measure_defaults(e, o, f)) != RCPT_OK) ||
+	    (r = measure_waits(e, o, f)) != RCPT_OK)
+		return r;
+	f->load_end = load1();
+	return RCPT_OK;
 }
 
 /* Stops what still runs and removes the temp dir. */
@@ -1061,22 +969,39 @@ teardown(struct env *e)
 {
 	if (e->main.pid != 0 || e->main.ctl != NULL)
 		(void)dproc_stop(&e->main);
-	if (e->dflt.pid != 0 || e->dflt.ctl != NULL)
-		(void)dproc_stop(&e->dflt);
+	if (e->other.pid != 0 || e->other.ctl != NULL)
+		(void)dproc_stop(&e->other);
 	rcpt_bench_p11_close(&e->p11);
 	if (e->made_root)
 		rcpt_bench_remove_tree("append", e->root);
 }
 
+static void
+free_figs(struct rcpt_bench_figs *f)
+{
+	int i, m, w;
+
+	for (i = 0; i < RCPT_BENCH_COUNTS_MAX; i++)
+		for (m = 0; m < MODES; m++)
+			rcpt_bench_sample_free(&f->counts[i].ours[m].lat);
+	for (w = 0; w < RCPT_BENCH_WAITS_MAX; w++)
+		for (i = 0; i < RCPT_BENCH_COUNTS_MAX; i++)
+			rcpt_bench_sample_free(&f->waits[w].runs[i].lat);
+	for (m = 0; m < MODES; m++)
+		rcpt_bench_sample_free(&f->dflt[m].lat);
+	rcpt_bench_sample_free(&f->mil.lat);
+	free(f);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct opts o;
-	struct figs *f = NULL;
+	struct rcpt_bench_append_opts o;
+	struct rcpt_bench_figs *f = NULL;
 	struct env *e = NULL;
-	int i, r = RCPT_E_NOMEM;
+	int i, m, r = RCPT_E_NOMEM;
 
-	if (parse_args(argc, argv, &o) != RCPT_OK)
+	if (rcpt_bench_append_args(argc, argv, &o) != RCPT_OK)
 		return 2;
 	if ((e = rcpt_calloc(1, sizeof(*e))) == NULL ||
 	    (f = rcpt_calloc(1, sizeof(*f))) == NULL) {
@@ -1086,28 +1011,28 @@ main(int argc, char **argv)
 	f->slice = o.seconds / ROUNDS;
 	f->warmup = rcpt_bench_min(0.5, f->slice / 2);
 	f->limit = rcpt_bench_min(rcpt_bench_max(o.seconds / 2, 0.5), 5);
-	printf("bench/append: clients");
+	printf("bench/append: sealing");
+	for (m = 0, i = 0; m < MODES; m++)
+		if (o.mode[m])
+			printf("%s%s", i++ > 0 ? " and " : " ",
+			    rcpt_bench_mode_name(m));
+	printf(", clients");
 	for (i = 0; i < o.ncounts; i++)
 		printf("%s%d", i > 0 ? "," : " ", o.counts[i]);
-	printf(", %.1f s each, %d-byte events, synchronous appends\n",
+	printf(", %.1f s each, %d-byte events,\n  synchronous appends\n",
 	    o.seconds, EVENT_LEN);
 	rcpt_bench_machine(&f->m);
 	fflush(stdout);
 	r = run(e, &o, f);
 	teardown(e);
 	if (r == RCPT_OK) {
-		judge(&o, f);
-		print_text(&o, f);
-		print_json(&o, e, f);
+		rcpt_bench_append_judge(&o, f);
+		rcpt_bench_append_text(&o, f);
+		rcpt_bench_append_json(&o, f);
 	}
 out:
-	for (i = 0; f != NULL && i < COUNTS_MAX; i++)
-		rcpt_bench_sample_free(&f->runs[i].lat);
-	if (f != NULL) {
-		rcpt_bench_sample_free(&f->dflt.lat);
-		rcpt_bench_sample_free(&f->mil.lat);
-	}
-	free(f);
+	if (f != NULL)
+		free_figs(f);
 	free(e);
 	return r == RCPT_OK ? 0 : 1;
 }
