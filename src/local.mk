@@ -20,7 +20,7 @@ src_libreceipt_la_SOURCES = \
 	src/receipt-scan.c \
 	src/chain.c src/chain.h \
 	src/store.c src/store-rec.c src/store-read.c src/store-int.h src/store.h \
-	src/verify.c src/verify.h \
+	src/verify.c src/verify.h src/verify-pool.c \
 	src/verify-keys.c src/verify-int.h \
 	src/bundle-verify.c \
 	src/bundle.c src/bundle.h

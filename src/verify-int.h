@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internals of the verifier, shared by verify.c (lifecycle, feeding,
- * workers, finishing) and verify-keys.c (key state and the reserved
- * receipts that change it).  Nothing outside those two files includes
- * this header; the public interface is verify.h.
+ * finishing), verify-pool.c (the signature workers) and verify-keys.c
+ * (key state and the reserved receipts that change it).  Nothing
+ * outside those files includes this header; the public interface is
+ * verify.h.
  */
 #ifndef RCPT_SRC_VERIFY_INT_H
 #define RCPT_SRC_VERIFY_INT_H
@@ -24,6 +25,36 @@
 #include "receipt.h"
 #include "ts.h"
 #include "verify.h"
+
+/*
+ * Signature jobs travel in batches: the feeding thread publishes BATCH
+ * jobs under one lock and a worker takes up to BATCH at once, so the
+ * lock, and a wake-up, cost little per receipt.  A full queue makes the
+ * feeding thread sleep until half of it is free, so it wakes once per
+ * QUEUE_CAP / 2 jobs instead of once per job.
+ */
+#define QUEUE_CAP 1024 /* signature jobs in flight */
+#define BATCH     32   /* jobs published or taken at once */
+
+struct rcpt_verify_job {
+	uint64_t seq;
+	uint8_t pub[RCPT_ED25519_PUB_LEN];
+	uint8_t msg[RCPT_HASH_LEN];
+	uint8_t sig[RCPT_ED25519_SIG_LEN];
+	char kid[RCPT_KID_LEN + 1];
+};
+
+/* The steps of SPEC 8 a failure belongs to, in their order. */
+enum step {
+	S_GLOBAL = 0,
+	S_MEMBERS = 1,
+	S_LINKS = 2,
+	S_HASH = 3,
+	S_KEY = 4,
+	S_SIG = 5,
+	S_DATA = 6,
+	S_END = 7
+};
 
 /** What a checked reserved receipt changes once it has passed. */
 enum rcpt_verify_change_kind {
@@ -167,5 +198,32 @@ int rcpt_verify_check_key(struct rcpt_verifier *v,
  */
 int rcpt_verify_apply_change(struct rcpt_verifier *v,
     const struct rcpt_verify_change *ch, uint64_t seq) RCPT_MUST_CHECK;
+
+/**
+ * 1 when failure @p a is reported before @p b: set before unset, then
+ * by seq, then by step (the first failure in chain order wins).
+ */
+bool rcpt_verify_ranks_before(
+    const struct rcpt_verify_failure *a, const struct rcpt_verify_failure *b);
+
+/* verify-pool.c */
+
+/** The workers' lock and conditions; none is left on failure. */
+int rcpt_verify_pool_init(struct rcpt_verifier *v) RCPT_MUST_CHECK;
+/** A worker thread's body (pthread_create). */
+void *rcpt_verify_pool_worker(void *arg);
+/**
+ * Publishes the jobs staged by the feeding thread; with @p room_needed,
+ * first waits until the queue is at most half full.
+ */
+void rcpt_verify_pool_publish(struct rcpt_verifier *v, bool room_needed);
+/**
+ * Publishes what is staged and waits until every job is judged: a
+ * revocation judges receipts already passed (SPEC 4), so it is applied
+ * only once the checks before it are known, as with one thread.
+ */
+void rcpt_verify_pool_drain(struct rcpt_verifier *v);
+/** Stops and joins the workers; accepts a verifier that started none. */
+void rcpt_verify_pool_stop(struct rcpt_verifier *v);
 
 #endif

@@ -37,37 +37,8 @@
 #include "verify-int.h"
 #include "verify.h"
 
-/*
- * Signature jobs travel in batches: the feeding thread publishes BATCH
- * jobs under one lock and a worker takes up to BATCH at once, so the
- * lock, and a wake-up, cost little per receipt.  A full queue makes the
- * feeding thread sleep until half of it is free, so it wakes once per
- * QUEUE_CAP / 2 jobs instead of once per job.
- */
-#define QUEUE_CAP 1024 /* signature jobs in flight */
-#define BATCH     32   /* jobs published or taken at once */
-
-struct rcpt_verify_job {
-	uint64_t seq;
-	uint8_t pub[RCPT_ED25519_PUB_LEN];
-	uint8_t msg[RCPT_HASH_LEN];
-	uint8_t sig[RCPT_ED25519_SIG_LEN];
-	char kid[RCPT_KID_LEN + 1];
-};
-
-enum step {
-	S_GLOBAL = 0,
-	S_MEMBERS = 1,
-	S_LINKS = 2,
-	S_HASH = 3,
-	S_KEY = 4,
-	S_SIG = 5,
-	S_DATA = 6,
-	S_END = 7
-};
-
-static bool
-ranks_before(
+bool
+rcpt_verify_ranks_before(
     const struct rcpt_verify_failure *a, const struct rcpt_verify_failure *b)
 {
 	if (!b->set)
@@ -97,7 +68,7 @@ record(struct rcpt_verifier *v, enum rcpt_verify_status st, bool has_seq,
 	n.seq = seq;
 	n.step = step;
 	vsnprintf(n.reason, sizeof(n.reason), fmt, ap);
-	if (ranks_before(&n, &v->fail))
+	if (rcpt_verify_ranks_before(&n, &v->fail))
 		v->fail = n;
 	v->stopped = true;
 }
@@ -145,211 +116,6 @@ fail_global(struct rcpt_verifier *v, enum rcpt_verify_status st, uint64_t rank,
 	return st == RCPT_VERIFY_ERROR ? RCPT_E_INTERNAL : RCPT_E_CORRUPT;
 }
 
-/* The result of one signature job, or none when it passed. */
-static void
-job_failure(
-    const struct rcpt_verify_job *j, int r, struct rcpt_verify_failure *f)
-{
-	memset(f, 0, sizeof(*f));
-	if (r == RCPT_OK)
-		return;
-	f->set = true;
-	f->has_seq = true;
-	f->seq = j->seq;
-	f->step = S_SIG;
-	if (r == RCPT_E_BAD_SIGNATURE) {
-		f->status = RCPT_VERIFY_BROKEN;
-		snprintf(f->reason, sizeof(f->reason),
-		    "signature does not verify under kid %s", j->kid);
-	} else {
-		f->status = RCPT_VERIFY_ERROR;
-		snprintf(f->reason, sizeof(f->reason),
-		    "signature check could not run: %s", rcpt_strerror(r));
-	}
-}
-
-/* Checks @p n jobs in seq order; the first failure ends the batch. */
-static void
-check_batch(const struct rcpt_verify_job *jobs, size_t n, uint64_t skip_after,
-    struct rcpt_ed25519_vctx **ctx, uint8_t ctx_pub[RCPT_ED25519_PUB_LEN],
-    struct rcpt_verify_failure *f)
-{
-	const struct rcpt_verify_job *j;
-	size_t i;
-	int r;
-
-	memset(f, 0, sizeof(*f));
-	for (i = 0; i < n; i++) {
-		j = &jobs[i];
-		/* A lower failure is known: this one cannot be reported. */
-		if (j->seq > skip_after)
-			return;
-		r = RCPT_OK;
-		if (*ctx == NULL ||
-		    memcmp(ctx_pub, j->pub, RCPT_ED25519_PUB_LEN) != 0) {
-			rcpt_ed25519_vctx_free(*ctx);
-			*ctx = NULL;
-			r = rcpt_ed25519_vctx_new(j->pub, ctx);
-			memcpy(ctx_pub, j->pub, RCPT_ED25519_PUB_LEN);
-		}
-		if (r == RCPT_OK)
-			r = rcpt_ed25519_vctx_verify(
-			    *ctx, j->msg, sizeof(j->msg), j->sig);
-		if (r != RCPT_OK) {
-			job_failure(j, r, f);
-			return;
-		}
-	}
-}
-
-/* Copies up to BATCH jobs off the queue's head into @p out; under mu. */
-static size_t
-take_batch(struct rcpt_verifier *v, struct rcpt_verify_job *out)
-{
-	size_t n = v->qlen < BATCH ? v->qlen : BATCH, first;
-
-	first = QUEUE_CAP - v->qhead < n ? QUEUE_CAP - v->qhead : n;
-	memcpy(out, &v->q[v->qhead], first * sizeof(*out));
-	memcpy(out + first, v->q, (n - first) * sizeof(*out));
-	v->qhead = (v->qhead + n) % QUEUE_CAP;
-	v->qlen -= n;
-	if (v->push_waiting && v->qlen <= QUEUE_CAP / 2)
-		pthread_cond_signal(&v->can_push);
-	return n;
-}
-
-/*
- * Jobs count as busy from the moment they leave the queue until the
- * worker takes the lock again, so that drain_workers() knows when every
- * check it waits for has been judged.
- */
-static void *
-worker(void *arg)
-{
-	struct rcpt_verifier *v = arg;
-	struct rcpt_ed25519_vctx *ctx = NULL;
-	uint8_t ctx_pub[RCPT_ED25519_PUB_LEN];
-	struct rcpt_verify_failure f;
-	struct rcpt_verify_job jobs[BATCH];
-	uint64_t skip_after;
-	size_t n = 0;
-
-	memset(&f, 0, sizeof(f));
-	pthread_mutex_lock(&v->mu);
-	for (;;) {
-		if (n > 0) {
-			if (f.set && ranks_before(&f, &v->wfail)) {
-				v->wfail = f;
-				__atomic_store_n(
-				    &v->wfailed, 1, __ATOMIC_RELAXED);
-			}
-			v->busy -= (int)n;
-			if (v->busy == 0 && v->qlen == 0)
-				pthread_cond_broadcast(&v->drained);
-			n = 0;
-		}
-		while (v->qlen == 0 && !v->closing) {
-			v->idle++;
-			pthread_cond_wait(&v->can_pop, &v->mu);
-			v->idle--;
-		}
-		if (v->qlen == 0)
-			break;
-		n = take_batch(v, jobs);
-		v->busy += (int)n;
-		skip_after = v->wfail.set ? v->wfail.seq : UINT64_MAX;
-		pthread_mutex_unlock(&v->mu);
-		check_batch(jobs, n, skip_after, &ctx, ctx_pub, &f);
-		pthread_mutex_lock(&v->mu);
-	}
-	pthread_mutex_unlock(&v->mu);
-	rcpt_ed25519_vctx_free(ctx);
-	return NULL;
-}
-
-/*
- * Hands the staged jobs to the workers.  The feeding thread writes jobs
- * into free slots without the lock (only it writes there), and they
- * become the workers' only here, under it.  When @p room_needed, waits
- * until half the queue is free.
- */
-static void
-publish(struct rcpt_verifier *v, bool room_needed)
-{
-	pthread_mutex_lock(&v->mu);
-	v->qlen += v->staged;
-	v->staged = 0;
-	if (v->idle > 0)
-		pthread_cond_signal(&v->can_pop);
-	while (room_needed && v->qlen > QUEUE_CAP / 2) {
-		v->push_waiting = true;
-		pthread_cond_wait(&v->can_push, &v->mu);
-	}
-	v->push_waiting = false;
-	v->room = QUEUE_CAP - v->qlen;
-	pthread_mutex_unlock(&v->mu);
-}
-
-/*
- * Waits until every signature job queued so far has been judged.  A
- * revocation judges receipts already passed (SPEC 4), so it may only be
- * applied once the checks before it are known: otherwise its verdict,
- * at a lower seq, could win or lose against a pending bad signature
- * depending on thread timing, and differ from the one-thread answer.
- */
-static void
-drain_workers(struct rcpt_verifier *v)
-{
-	if (v->started == 0)
-		return;
-	publish(v, false);
-	pthread_mutex_lock(&v->mu);
-	while (v->qlen > 0 || v->busy > 0)
-		pthread_cond_wait(&v->drained, &v->mu);
-	pthread_mutex_unlock(&v->mu);
-}
-
-static void
-stop_workers(struct rcpt_verifier *v)
-{
-	int i;
-
-	if (!v->sync_ok)
-		return;
-	/* Staged jobs may hold a lower failure than the one that stopped. */
-	pthread_mutex_lock(&v->mu);
-	v->qlen += v->staged;
-	v->staged = 0;
-	v->closing = true;
-	pthread_cond_broadcast(&v->can_pop);
-	pthread_mutex_unlock(&v->mu);
-	for (i = 0; i < v->started; i++)
-		pthread_join(v->tids[i], NULL);
-	v->started = 0;
-}
-
-/* The lock and conditions the workers share; none is left on failure. */
-static int
-sync_init(struct rcpt_verifier *v)
-{
-	pthread_cond_t *conds[] = {&v->can_pop, &v->can_push, &v->drained};
-	size_t i, n, all = sizeof(conds) / sizeof(conds[0]);
-
-	if (pthread_mutex_init(&v->mu, NULL) != 0)
-		return RCPT_E_INTERNAL;
-	for (n = 0; n < all; n++)
-		if (pthread_cond_init(conds[n], NULL) != 0)
-			break;
-	if (n == all) {
-		v->sync_ok = true;
-		return RCPT_OK;
-	}
-	for (i = 0; i < n; i++)
-		pthread_cond_destroy(conds[i]);
-	pthread_mutex_destroy(&v->mu);
-	return RCPT_E_INTERNAL;
-}
-
 int
 rcpt_verifier_new(
     const struct rcpt_verify_opts *opts, struct rcpt_verifier **out)
@@ -390,11 +156,12 @@ rcpt_verifier_new(
 			r = RCPT_E_NOMEM;
 			goto out;
 		}
-		if ((r = sync_init(v)) != RCPT_OK)
+		if ((r = rcpt_verify_pool_init(v)) != RCPT_OK)
 			goto out;
 		v->room = QUEUE_CAP;
 		for (i = 0; i < v->nthreads; i++) {
-			if (pthread_create(&v->tids[i], NULL, worker, v) != 0) {
+			if (pthread_create(&v->tids[i], NULL,
+			        rcpt_verify_pool_worker, v) != 0) {
 				r = RCPT_E_INTERNAL;
 				goto out;
 			}
@@ -416,7 +183,7 @@ rcpt_verifier_free(struct rcpt_verifier *v)
 
 	if (v == NULL)
 		return;
-	stop_workers(v);
+	rcpt_verify_pool_stop(v);
 	if (v->sync_ok) {
 		pthread_cond_destroy(&v->drained);
 		pthread_cond_destroy(&v->can_push);
@@ -460,7 +227,7 @@ enqueue(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 	struct rcpt_verify_job *j;
 
 	if (v->room == 0)
-		publish(v, true);
+		rcpt_verify_pool_publish(v, true);
 	j = &v->q[v->qtail];
 	j->seq = vw->seq_num;
 	memcpy(j->pub, k->pub, sizeof(j->pub));
@@ -470,7 +237,7 @@ enqueue(struct rcpt_verifier *v, const struct rcpt_receipt_view *vw,
 	v->qtail = (v->qtail + 1) % QUEUE_CAP;
 	v->room--;
 	if (++v->staged == BATCH)
-		publish(v, false);
+		rcpt_verify_pool_publish(v, false);
 }
 
 /* Step 5: the signature, or in a batch chain a later seal. */
@@ -649,7 +416,7 @@ feed_one(struct rcpt_verifier *v, const char *line, size_t len)
 		 * One thread would have stopped at a bad signature before
 		 * this receipt; so must we, before judging older receipts.
 		 */
-		drain_workers(v);
+		rcpt_verify_pool_drain(v);
 		if (__atomic_load_n(&v->wfailed, __ATOMIC_RELAXED)) {
 			v->stopped = true;
 			return RCPT_E_CORRUPT;
@@ -711,8 +478,8 @@ rcpt_verifier_finish(struct rcpt_verifier *v, const struct rcpt_checkpoint *cp,
 	struct rcpt_verify_failure *f = &v->fail;
 
 	memset(res, 0, sizeof(*res));
-	stop_workers(v);
-	if (v->sync_ok && ranks_before(&v->wfail, &v->fail))
+	rcpt_verify_pool_stop(v);
+	if (v->sync_ok && rcpt_verify_ranks_before(&v->wfail, &v->fail))
 		v->fail = v->wfail;
 	if (!v->finished) {
 		v->finished = true;
