@@ -1557,6 +1557,57 @@ test_map_full(void)
 	td_free(&t);
 }
 
+/*
+ * [limits] batch_wait: appends from eight connections, sent one after
+ * another, are held for one batch: in a batch chain, one signature
+ * seals all eight, on the last of them.
+ */
+static void
+test_batch_wait(void)
+{
+	static const char body[] =
+	    "[limits]\nbatch_wait = 500 ms\n\n[principals]\nme = uid:%u\n\n"
+	    "[chain w]\nsealing = batch\nappend = me\nread = me\n";
+	static const char req[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"append\",\"params\":"
+	    "{\"chain\":\"w\",\"type\":\"t\",\"data\":1}}\n";
+	struct td t;
+	char conf[512], *ans;
+	int fd[8], i, n_signed = 0;
+	int64_t seq, lo = INT64_MAX, hi = -1, signed_seq = -1;
+	json_object *a, *sig;
+
+	snprintf(conf, sizeof(conf), body, (unsigned)getuid());
+	CU_ASSERT_FATAL(td_init(&t, &tok, 0, 0, conf) == 0);
+	CU_ASSERT_FATAL(td_start(&t) == 0);
+	for (i = 0; i < 8; i++) {
+		fd[i] = td_connect(&t);
+		CU_ASSERT_FATAL(fd[i] >= 0);
+	}
+	for (i = 0; i < 8; i++)
+		CU_ASSERT_EQUAL(td_send(fd[i], req, strlen(req)), 0);
+	for (i = 0; i < 8; i++) {
+		ans = td_recv(fd[i]);
+		a = parse(ans);
+		seq = member_i(result(a), "seq");
+		lo = seq < lo ? seq : lo;
+		hi = seq > hi ? seq : hi;
+		if (json_object_object_get_ex(result(a), "signature", &sig)) {
+			n_signed++;
+			signed_seq = seq;
+		}
+		json_object_put(a);
+		free(ans);
+		close(fd[i]);
+	}
+	CU_ASSERT_EQUAL(lo, 1);
+	CU_ASSERT_EQUAL(hi, 8);
+	CU_ASSERT_EQUAL(n_signed, 1);
+	CU_ASSERT_EQUAL(signed_seq, 8);
+	CU_ASSERT_EQUAL(td_stop(&t), 0);
+	td_free(&t);
+}
+
 static CU_TestInfo daemon_tests[] = {
     {"append one event", test_append_one},
     {"pipelined appends and a read", test_pipelining},
@@ -1578,6 +1629,7 @@ static CU_TestInfo daemon_tests[] = {
     {"SIGHUP reloads rights", test_sighup},
     {"prune", test_prune},
     {"map full", test_map_full},
+    {"batch_wait holds appends for one batch", test_batch_wait},
     CU_TEST_INFO_NULL,
 };
 
