@@ -1315,7 +1315,8 @@ mapped_kib(const char *file)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
-			in = strstr(line, file) != NULL; /* a mapping's header */
+			in =
+			    strstr(line, file) != NULL; /* a mapping's header */
 		else if (in && sscanf(line, "Rss: %ld kB", &n) == 1)
 			kib += n;
 	}
