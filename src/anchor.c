@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -246,13 +247,22 @@ struct seg {
 	uint64_t first;
 };
 
+/* Signature workers for the check: one per CPU, as receiptctl verify. */
+static int
+cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
 static int
 seg_start(struct seg *g, uint64_t first, struct rcpt_diag *diag)
 {
 	struct rcpt_verify_opts o;
 
 	memset(&o, 0, sizeof(o));
-	o.threads = 2;
+	o.threads = cpus();
 	o.first_seq = first;
 	o.trust = first > 0 ? &g->trust : NULL;
 	g->first = first;
