@@ -482,6 +482,7 @@ test_seccomp_log(void)
 {
 	struct td t;
 	char body[512], path[64], got[16];
+	int st;
 
 	snprintf(chain, sizeof(chain), "h%d", ++runs);
 	snprintf(body, sizeof(body), body_fmt, (unsigned)geteuid(), chain);
@@ -496,7 +497,10 @@ test_seccomp_log(void)
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)t.pid);
 	CU_ASSERT_EQUAL(status_field(path, "Seccomp", got, sizeof(got)), 0);
 	CU_ASSERT_STRING_EQUAL(got, seccomp_mode());
-	CU_ASSERT_EQUAL(td_stop(&t), 0);
+	st = td_stop(&t);
+	CU_ASSERT_EQUAL(st, 0);
+	if (st != 0)
+		fprintf(stderr, "\nreceiptd stopped with status %d\n", st);
 	td_free(&t);
 }
 
