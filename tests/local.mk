@@ -39,7 +39,8 @@ RCPT_TESTS = \
 	tests/test-client \
 	tests/test-daemon \
 	tests/test-faults \
-	tests/test-harden
+	tests/test-harden \
+	tests/test-stop
 
 check_PROGRAMS += $(RCPT_TESTS)
 TESTS += $(RCPT_TESTS)
@@ -152,6 +153,14 @@ tests_test_harden_CPPFLAGS = $(tests_test_daemon_CPPFLAGS)
 tests_test_harden_CFLAGS = $(tests_test_daemon_CFLAGS)
 tests_test_harden_LDADD = $(tests_test_daemon_LDADD)
 EXTRA_tests_test_harden_DEPENDENCIES = $(EXTRA_tests_test_daemon_DEPENDENCIES)
+
+# SIGTERM meeting many hang-ups in one wake-up.
+tests_test_stop_SOURCES = tests/test-stop.c tests/daemonlib.c \
+	tests/daemonlib.h tests/softhsm.c tests/softhsm.h
+tests_test_stop_CPPFLAGS = $(tests_test_daemon_CPPFLAGS)
+tests_test_stop_CFLAGS = $(tests_test_daemon_CFLAGS)
+tests_test_stop_LDADD = $(tests_test_daemon_LDADD)
+EXTRA_tests_test_stop_DEPENDENCIES = $(EXTRA_tests_test_daemon_DEPENDENCIES)
 
 # A provider built against another ABI major, for the loader's refusal.
 check_LTLIBRARIES += tests/provider-badabi.la

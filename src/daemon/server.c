@@ -258,7 +258,7 @@ d_serve(struct daemon *d, struct rcpt_diag *diag)
 {
 	struct epoll_event evs[MAX_EVENTS];
 	int64_t stop_at = 0;
-	int i, n, wake;
+	int i, n, wake, sig;
 
 	for (;;) {
 		if (d->stopping) {
@@ -275,24 +275,28 @@ d_serve(struct daemon *d, struct rcpt_diag *diag)
 			return rcpt_diag(
 			    diag, RCPT_E_IO, "epoll_wait: %s", strerror(errno));
 		/*
-		 * Finished calls are taken after the connections' events:
-		 * taking them may close any connection, and a later entry of
-		 * this batch could still name it.  A connection's own event
-		 * can only close that connection.
+		 * Finished calls and signals are taken after the
+		 * connections' events: taking them may close any connection
+		 * (a stop reads every connection, and closes those whose
+		 * client has gone), and a later entry of this batch could
+		 * still name it.  A connection's own event can only close
+		 * that connection.
 		 */
-		wake = 0;
+		wake = sig = 0;
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.ptr == TAG_LISTEN)
 				accept_all(d);
 			else if (evs[i].data.ptr == TAG_WAKE)
 				wake = 1;
 			else if (evs[i].data.ptr == TAG_SIGNAL)
-				on_signal(d);
+				sig = 1;
 			else
 				d_conn_event(evs[i].data.ptr, evs[i].events);
 		}
 		if (wake)
 			take_done(d);
+		if (sig)
+			on_signal(d);
 	}
 	/* Give every client what was answered. */
 	while (d->conns != NULL)
