@@ -71,8 +71,8 @@ test_stop_with_hangups(void)
 
 	for (round = 0; round < ROUNDS; round++) {
 		snprintf(chain, sizeof(chain), "s%d", round);
-		snprintf(body, sizeof(body), body_fmt, (unsigned)geteuid(),
-		    chain);
+		snprintf(
+		    body, sizeof(body), body_fmt, (unsigned)geteuid(), chain);
 		snprintf(line, sizeof(line), tip_fmt, chain);
 		CU_ASSERT_FATAL(td_init(&t, &tok, 0, 0, body) == 0);
 		CU_ASSERT_FATAL(td_start(&t) == 0);
@@ -96,8 +96,9 @@ test_stop_with_hangups(void)
 		st = td_stop(&t);
 		CU_ASSERT_EQUAL(st, 0);
 		if (st != 0)
-			fprintf(stderr, "\nround %d: receiptd stopped with "
-			                "status %d\n",
+			fprintf(stderr,
+			    "\nround %d: receiptd stopped with "
+			    "status %d\n",
 			    round, st);
 		CU_ASSERT_TRUE(td_log_has(&t, "SIGTERM"));
 		CU_ASSERT_TRUE(td_log_has(&t, "stopped"));
